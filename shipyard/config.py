@@ -1,0 +1,475 @@
+"""Settings: shipyard's section of the Invoke config, validated.
+
+Invoke merges its own levels (collection defaults, `invoke.yaml`,
+`INVOKE_SHIPYARD_*` environment variables, runtime files). This module takes
+the merged `shipyard` mapping and turns it into typed settings, or raises
+`ConfigError` naming the first invalid key and how to fix it. `AWS_REGION`,
+`AWS_DEFAULT_REGION` and `AWS_ACCOUNT_ID` from the environment fill the ECR
+keys left empty.
+"""
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shipyard.errors import ConfigError
+
+# Defaults for every key. Invoke only maps INVOKE_SHIPYARD_* variables onto
+# keys that exist here, and validation rejects keys that do not.
+DEFAULTS = {
+    "app_dir": ".",
+    "output_dir": ".shipyard",
+    "manifest": "image-manifest.json",
+    "project": "",
+    "source_url": "",
+    "services": [],
+    "registry": {
+        "address": "",
+        "port": 5000,
+        "start_local": True,
+        "data_dir": ".shipyard/registry",
+        "username": "",
+        "password_env": "SHIPYARD_REGISTRY_PASSWORD",
+        "aws_account_id": "",
+        "aws_region": "",
+        "scan_on_push": True,
+    },
+    "tags": {
+        "sha_length": 7,
+    },
+    "build": {
+        "parallel": 0,
+        "platform": "",
+        "timeout": 1800,
+    },
+    "preflight": {
+        "env_allowlist": [],
+        "require_digest": False,
+        "detect_secrets": True,
+        "baseline": ".secrets.baseline",
+        "skip": [],
+        "build_args": {},
+    },
+    "hosts": {},
+    "deploy": {
+        "compose_file": "compose/docker-compose.yml",
+        "project_name": "",
+        "health_timeout": 120,
+        "stable_seconds": 5,
+        "keep_releases": 5,
+        "prune_images": False,
+        "lock_stale_after": 3600,
+        "accept_new_host_keys": False,
+        "fleet_rollback": True,
+        "order": ["primary", "backup"],
+    },
+}
+
+SERVICE_KEYS = {
+    "name": str,
+    "context": str,
+    "dockerfile": str,
+    "repository": str,
+    "max_size_mb": (int, float),
+    "build_args": dict,
+}
+
+HOST_KEYS = {
+    "address": str,
+    "port": int,
+    "user": str,
+    "key": str,
+    "compose_dir": str,
+    "known_hosts": str,
+    "connect_timeout": (int, float),
+    "http_checks": list,
+}
+
+SERVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+# Repository path components as the OCI distribution spec defines them.
+REPOSITORY = re.compile(
+    r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$"
+)
+HOST_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+REGISTRY_ADDRESS = re.compile(r"^[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
+REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$")
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    context: Path
+    dockerfile: Path
+    repository: str
+    max_size_bytes: int
+    build_args: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Registry:
+    kind: str  # "ecr" or "local"
+    address: str  # host[:port] that image references start with
+    port: int
+    start_local: bool
+    data_dir: Path
+    username: str
+    password_env: str
+    account_id: str
+    region: str
+    scan_on_push: bool
+
+    @property
+    def is_ecr(self):
+        return self.kind == "ecr"
+
+    @property
+    def is_embedded(self):
+        """True when shipyard may start the local registry itself."""
+        return self.kind == "local" and self.start_local and self.address in (
+            f"127.0.0.1:{self.port}",
+            f"localhost:{self.port}",
+        )
+
+    def password(self):
+        """Return the plain registry password from its environment variable."""
+        return os.environ.get(self.password_env, "")
+
+
+@dataclass(frozen=True)
+class Host:
+    name: str
+    address: str
+    port: int
+    user: str
+    key: str
+    compose_dir: str
+    known_hosts: str
+    connect_timeout: float
+    http_checks: tuple
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path
+    app_dir: Path
+    output_dir: Path
+    manifest_path: Path
+    project: str
+    source_url: str
+    services: tuple
+    registry: Registry
+    sha_length: int
+    build: dict
+    preflight: dict
+    hosts: dict
+    deploy: dict
+
+    def service(self, name):
+        for service in self.services:
+            if service.name == name:
+                return service
+        known = ", ".join(s.name for s in self.services)
+        raise ConfigError(f"unknown service {name!r}; configured services: {known}")
+
+    def image_name(self, service):
+        """Return `registry/repository` for `service`, without tag or digest."""
+        return f"{self.registry.address}/{service.repository}"
+
+
+def load(mapping, root=None, environ=None):
+    """Validate the merged `shipyard` config mapping and return `Settings`."""
+    environ = os.environ if environ is None else environ
+    root = Path(root or os.getcwd()).resolve()
+    data = _plain(mapping or {})
+    _check_keys(data, DEFAULTS, "shipyard")
+    data = _merge(DEFAULTS, data)
+
+    app_dir = _directory(root, data["app_dir"], "shipyard.app_dir")
+    project = data["project"] or _project_name(app_dir)
+    _check_type(data["project"], str, "shipyard.project")
+    output_dir = root / _string(data["output_dir"], "shipyard.output_dir")
+    manifest_path = root / _string(data["manifest"], "shipyard.manifest")
+    services = _services(data["services"], app_dir, project)
+    registry = _registry(data["registry"], root, environ)
+    sha_length = _int(data["tags"]["sha_length"], "shipyard.tags.sha_length", 7, 40)
+    _int(data["build"]["parallel"], "shipyard.build.parallel", 0, 64)
+    _int(data["build"]["timeout"], "shipyard.build.timeout", 1, 86400)
+    _check_type(data["build"]["platform"], str, "shipyard.build.platform")
+    hosts = _hosts(data["hosts"])
+    _check_deploy(data["deploy"])
+    return Settings(
+        root=root,
+        app_dir=app_dir,
+        output_dir=output_dir,
+        manifest_path=manifest_path,
+        project=project,
+        source_url=_string(data["source_url"], "shipyard.source_url", empty=True),
+        services=services,
+        registry=registry,
+        sha_length=sha_length,
+        build=data["build"],
+        preflight=data["preflight"],
+        hosts=hosts,
+        deploy=data["deploy"],
+    )
+
+
+def _plain(value):
+    """Turn Invoke's DataProxy objects into plain dicts and lists."""
+    if hasattr(value, "items"):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _merge(defaults, data):
+    merged = dict(defaults)
+    for key, value in data.items():
+        if isinstance(defaults.get(key), dict) and key not in ("hosts",):
+            if not isinstance(value, dict):
+                raise ConfigError(
+                    f"shipyard.{key}: expected a mapping, got {type(value).__name__}"
+                )
+            merged[key] = {**defaults[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def _check_keys(data, schema, path):
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping, got {type(data).__name__}")
+    for key, value in data.items():
+        if key not in schema:
+            known = ", ".join(sorted(schema))
+            raise ConfigError(f"{path}.{key}: unknown key; valid keys are {known}")
+        if isinstance(schema[key], dict) and key != "hosts" and schema[key]:
+            _check_keys(value, schema[key], f"{path}.{key}")
+
+
+def _check_type(value, kinds, key):
+    if isinstance(value, bool) and bool not in (
+        kinds if isinstance(kinds, tuple) else (kinds,)
+    ):
+        raise ConfigError(f"{key}: expected {_type_name(kinds)}, got {value!r}")
+    if not isinstance(value, kinds):
+        raise ConfigError(f"{key}: expected {_type_name(kinds)}, got {value!r}")
+    return value
+
+
+def _type_name(kinds):
+    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
+             dict: "a mapping", list: "a list"}
+    kinds = kinds if isinstance(kinds, tuple) else (kinds,)
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+def _string(value, key, empty=False):
+    _check_type(value, str, key)
+    if not empty and not value.strip():
+        raise ConfigError(f"{key}: must not be empty")
+    return value
+
+
+def _int(value, key, low, high):
+    _check_type(value, int, key)
+    if not low <= value <= high:
+        raise ConfigError(f"{key}: {value} is out of range {low}..{high}")
+    return value
+
+
+def _directory(root, value, key):
+    path = (root / _string(value, key)).resolve()
+    if not path.is_dir():
+        raise ConfigError(f"{key}: folder {value!r} not found under {root}")
+    return path
+
+
+def _project_name(app_dir):
+    name = re.sub(r"[^a-z0-9]+", "-", app_dir.name.lower()).strip("-")
+    return name or "app"
+
+
+def _services(entries, app_dir, project):
+    key = "shipyard.services"
+    _check_type(entries, list, key)
+    if not entries:
+        raise ConfigError(
+            f"{key}: no services configured; add at least one with name and context"
+        )
+    services, names, repositories = [], set(), set()
+    for index, entry in enumerate(entries):
+        where = f"{key}[{index}]"
+        service = _service(entry, where, app_dir, project)
+        if service.name in names:
+            raise ConfigError(f"{where}.name: duplicate service name {service.name!r}")
+        if service.repository in repositories:
+            raise ConfigError(
+                f"{where}.repository: {service.repository!r} is already used by "
+                "another service"
+            )
+        names.add(service.name)
+        repositories.add(service.repository)
+        services.append(service)
+    return tuple(services)
+
+
+def _service(entry, where, app_dir, project):
+    _check_type(entry, dict, where)
+    for name in entry:
+        if name not in SERVICE_KEYS:
+            known = ", ".join(sorted(SERVICE_KEYS))
+            raise ConfigError(f"{where}.{name}: unknown key; valid keys are {known}")
+    for name, kinds in SERVICE_KEYS.items():
+        if name in entry:
+            _check_type(entry[name], kinds, f"{where}.{name}")
+    for required in ("name", "context"):
+        if required not in entry:
+            raise ConfigError(f"{where}.{required}: missing; every service needs one")
+
+    name = entry["name"]
+    if not SERVICE_NAME.match(name):
+        raise ConfigError(
+            f"{where}.name: invalid service name {name!r}; use lowercase letters, "
+            "digits, '-' and '_'"
+        )
+    context = (app_dir / entry["context"]).resolve()
+    if not context.is_dir():
+        raise ConfigError(
+            f"{where}.context: build context {entry['context']!r} not found "
+            f"under {app_dir}"
+        )
+    dockerfile = (context / entry.get("dockerfile", "Dockerfile")).resolve()
+    if not dockerfile.is_file():
+        raise ConfigError(
+            f"{where}.dockerfile: {dockerfile} not found; set dockerfile relative "
+            "to the context"
+        )
+    repository = entry.get("repository") or f"{project}/{name}"
+    if not REPOSITORY.match(repository) or len(repository) > 255:
+        raise ConfigError(
+            f"{where}.repository: invalid repository name {repository!r}; use "
+            "lowercase letters, digits and separators (. _ - /)"
+        )
+    max_size_mb = entry.get("max_size_mb", 500)
+    if max_size_mb <= 0:
+        raise ConfigError(f"{where}.max_size_mb: must be above zero, got {max_size_mb}")
+    build_args = entry.get("build_args", {})
+    for arg, value in build_args.items():
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            raise ConfigError(f"{where}.build_args.{arg}: expected a string")
+    return Service(
+        name=name,
+        context=context,
+        dockerfile=dockerfile,
+        repository=repository,
+        max_size_bytes=int(max_size_mb * 1024 * 1024),
+        build_args={k: str(v) for k, v in build_args.items()},
+    )
+
+
+def _registry(data, root, environ):
+    key = "shipyard.registry"
+    port = _int(data["port"], f"{key}.port", 1, 65535)
+    _check_type(data["start_local"], bool, f"{key}.start_local")
+    _check_type(data["scan_on_push"], bool, f"{key}.scan_on_push")
+    address = _string(data["address"], f"{key}.address", empty=True)
+    username = _string(data["username"], f"{key}.username", empty=True)
+    password_env = _string(data["password_env"], f"{key}.password_env")
+    account_id = str(
+        _string(data["aws_account_id"], f"{key}.aws_account_id", empty=True)
+        or environ.get("AWS_ACCOUNT_ID", "")
+    ).strip()
+    region = (
+        _string(data["aws_region"], f"{key}.aws_region", empty=True)
+        or environ.get("AWS_REGION", "")
+        or environ.get("AWS_DEFAULT_REGION", "")
+    ).strip()
+
+    kind = "ecr" if account_id else "local"
+    if kind == "ecr":
+        if not ACCOUNT_ID.match(account_id):
+            raise ConfigError(
+                f"AWS_ACCOUNT_ID: {account_id!r} is not a 12-digit AWS account id"
+            )
+        if not region:
+            raise ConfigError(
+                "AWS_REGION: missing; set AWS_REGION or shipyard.registry.aws_region "
+                "for the ECR registry"
+            )
+        if not REGION.match(region):
+            raise ConfigError(f"AWS_REGION: {region!r} is not an AWS region name")
+        address = address or f"{account_id}.dkr.ecr.{region}.amazonaws.com"
+    else:
+        address = address or f"127.0.0.1:{port}"
+
+    address = address.removeprefix("https://").removeprefix("http://").rstrip("/")
+    if not REGISTRY_ADDRESS.match(address):
+        raise ConfigError(
+            f"{key}.address: invalid registry address {address!r}; use host or "
+            "host:port"
+        )
+    return Registry(
+        kind=kind,
+        address=address,
+        port=port,
+        start_local=data["start_local"],
+        data_dir=root / _string(data["data_dir"], f"{key}.data_dir"),
+        username=username,
+        password_env=password_env,
+        account_id=account_id,
+        region=region,
+        scan_on_push=data["scan_on_push"],
+    )
+
+
+def _hosts(data):
+    key = "shipyard.hosts"
+    _check_type(data, dict, key)
+    hosts = {}
+    for name, entry in data.items():
+        where = f"{key}.{name}"
+        if not HOST_NAME.match(name):
+            raise ConfigError(f"{where}: invalid host name {name!r}")
+        _check_type(entry, dict, where)
+        for item in entry:
+            if item not in HOST_KEYS:
+                known = ", ".join(sorted(HOST_KEYS))
+                raise ConfigError(f"{where}.{item}: unknown key; valid keys are {known}")
+        for item, kinds in HOST_KEYS.items():
+            if item in entry:
+                _check_type(entry[item], kinds, f"{where}.{item}")
+        for required in ("address", "compose_dir"):
+            if not entry.get(required):
+                raise ConfigError(f"{where}.{required}: missing; every host needs one")
+        port = entry.get("port", 22)
+        if not 1 <= port <= 65535:
+            raise ConfigError(f"{where}.port: {port} is out of range 1..65535")
+        hosts[name] = Host(
+            name=name,
+            address=entry["address"],
+            port=port,
+            user=entry.get("user", ""),
+            key=os.path.expanduser(entry.get("key", "")),
+            compose_dir=entry["compose_dir"],
+            known_hosts=os.path.expanduser(entry.get("known_hosts", "")),
+            connect_timeout=float(entry.get("connect_timeout", 10)),
+            http_checks=tuple(entry.get("http_checks", [])),
+        )
+    return hosts
+
+
+def _check_deploy(data):
+    key = "shipyard.deploy"
+    _check_type(data["compose_file"], str, f"{key}.compose_file")
+    _check_type(data["project_name"], str, f"{key}.project_name")
+    _int(data["health_timeout"], f"{key}.health_timeout", 1, 3600)
+    _int(data["stable_seconds"], f"{key}.stable_seconds", 0, 600)
+    _int(data["keep_releases"], f"{key}.keep_releases", 1, 100)
+    _int(data["lock_stale_after"], f"{key}.lock_stale_after", 1, 7 * 86400)
+    for flag in ("prune_images", "accept_new_host_keys", "fleet_rollback"):
+        _check_type(data[flag], bool, f"{key}.{flag}")
+    _check_type(data["order"], list, f"{key}.order")

@@ -1,0 +1,50 @@
+"""Glue shared by the task modules: settings, error handling, logging."""
+
+import functools
+import logging
+import os
+import sys
+
+from invoke import Exit
+
+from shipyard import config
+from shipyard.errors import ShipyardError
+
+
+def settings(c):
+    """Return validated `Settings` from the Invoke context's config."""
+    return config.load(c.config.get("shipyard", {}), root=os.getcwd())
+
+
+def task_errors(body):
+    """Turn a `ShipyardError` raised by `body` into one line and an exit code.
+
+    Any other exception is a bug and keeps its traceback. With
+    `SHIPYARD_DEBUG=1` a `ShipyardError` keeps its traceback too.
+    """
+
+    @functools.wraps(body)
+    def wrapper(c, *args, **kwargs):
+        _configure_logging()
+        try:
+            return body(c, *args, **kwargs)
+        except ShipyardError as error:
+            if os.environ.get("SHIPYARD_DEBUG") == "1":
+                raise
+            raise Exit(f"error: {error}", code=error.exit_code) from None
+        except KeyboardInterrupt:
+            raise Exit("error: interrupted", code=130) from None
+
+    return wrapper
+
+
+def _configure_logging():
+    if logging.getLogger("shipyard").handlers:
+        return
+    level = logging.DEBUG if os.environ.get("SHIPYARD_DEBUG") == "1" else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("shipyard")
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
