@@ -90,3 +90,56 @@ def run(argv, *, input=None, env=None, cwd=None, timeout=None, check=True,
             stderr_tail=stderr,
         )
     return result
+
+
+def stream(argv, *, log_path, on_line=None, env=None, cwd=None, timeout=None):
+    """Run `argv`, writing its combined output to `log_path` line by line.
+
+    `on_line` is called with each masked line as it arrives. Returns the
+    exit code; a run longer than `timeout` seconds is killed and returns
+    None. Does not raise on a non-zero exit: the caller reads the log.
+    """
+    import threading
+
+    argv = [str(part) for part in argv]
+    log.debug("run: %s > %s", mask(" ".join(argv)), log_path)
+    full_env = {**os.environ, **{k: str(v) for k, v in (env or {}).items()}}
+    try:
+        child = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=full_env,
+            cwd=cwd,
+            start_new_session=True,
+        )
+    except FileNotFoundError:
+        raise ShipyardError(
+            f"command not found: {argv[0]}; install it or put it on PATH"
+        ) from None
+    timer = None
+    expired = threading.Event()
+    if timeout:
+        def kill():
+            expired.set()
+            child.kill()
+
+        timer = threading.Timer(timeout, kill)
+        timer.start()
+    try:
+        with open(log_path, "w") as output:
+            for line in child.stdout:
+                line = mask(line)
+                output.write(line)
+                if on_line:
+                    on_line(line.rstrip("\n"))
+        code = child.wait()
+    finally:
+        if timer:
+            timer.cancel()
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    return None if expired.is_set() else code

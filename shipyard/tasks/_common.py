@@ -48,3 +48,8 @@ def _configure_logging():
     logger.addHandler(handler)
     logger.setLevel(level)
     logger.propagate = False
+
+
+def announce(result):
+    """Print a phase's one-line result with its time."""
+    print(f"{result.phase}: {result.detail} ({result.seconds:.1f} s)")

@@ -1,0 +1,18 @@
+"""The root Invoke collection: every shipyard task under a flat name."""
+
+import copy
+
+from invoke import Collection
+
+from shipyard import config
+from shipyard.tasks import build, ecr_login, manifest, push, release, verify
+
+namespace = Collection()
+namespace.add_task(ecr_login.ecr_login)
+namespace.add_task(build.build)
+namespace.add_task(push.push)
+namespace.add_task(verify.verify)
+namespace.add_task(manifest.manifest)
+namespace.add_task(release.release)
+
+namespace.configure({"shipyard": copy.deepcopy(config.DEFAULTS)})
