@@ -67,3 +67,25 @@ def auth_registry(tmp_path, docker_engine):
     ).start()
     yield running
     running.stop()
+
+
+@pytest.fixture
+def moto(tmp_path):
+    """moto's server answering the ECR and STS APIs on a loopback port."""
+    from tests.support.moto_server import MotoServer
+
+    server = MotoServer(tmp_path / "moto").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def ecr_registry(tmp_path, docker_engine):
+    """A registry that accepts moto's ECR token, standing in for the ECR host."""
+    from tests.support.moto_server import TOKEN_PASSWORD
+
+    running = Registry(
+        tmp_path / "ecr-registry", username="AWS", password=TOKEN_PASSWORD
+    ).start()
+    yield running
+    running.stop()
