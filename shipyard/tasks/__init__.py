@@ -6,8 +6,10 @@ from invoke import Collection
 
 from shipyard import config
 from shipyard.tasks import build, ecr_login, manifest, push, release, verify
+from shipyard.tasks import preflight as preflight_tasks
 
 namespace = Collection()
+namespace.add_task(preflight_tasks.preflight)
 namespace.add_task(ecr_login.ecr_login)
 namespace.add_task(build.build)
 namespace.add_task(push.push)
