@@ -231,3 +231,28 @@ def test_detached_head_uses_ci_branch(tmp_path, registry):
     data = json.loads(project.manifest_path.read_text())
     assert data["branch"] == "release/2026.12"
     assert "release-2026.12" in data["images"]["auth"]["tags"]
+
+
+def test_embedded_registry_started(tmp_path, docker_engine):
+    import os
+    import signal
+
+    port = free_port()
+    project = make_project(tmp_path, "", registry={
+        "address": "", "start_local": True, "port": port,
+        "data_dir": ".shipyard/registry",
+    })
+    pid_file = tmp_path / ".shipyard" / "registry" / "registry.pid"
+    try:
+        result = project.inv("release", "--skip-preflight")
+        again = project.inv("ecr-login")
+    finally:
+        if pid_file.exists():
+            os.kill(int(pid_file.read_text()), signal.SIGTERM)
+
+    assert result.returncode == 0, result.stderr
+    assert f"started the embedded registry at 127.0.0.1:{port}" in result.stderr
+    assert "started the embedded registry" not in again.stderr
+    data = json.loads(project.manifest_path.read_text())
+    assert data["registry"]["address"] == f"127.0.0.1:{port}"
+    assert (tmp_path / ".shipyard" / "registry" / "data" / "docker").is_dir()
