@@ -50,6 +50,8 @@ def ensure_running(settings):
             "shipyard.registry.address to use the embedded local registry"
         )
     if _has_image(settings):
+        # NOTE: the test stack has no registry:2 image (nothing can be pulled
+        # there), so only the binary path runs in the test suite.
         _start_container(settings)
         how = f"the {REGISTRY_IMAGE} image"
     else:

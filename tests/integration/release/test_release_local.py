@@ -256,3 +256,67 @@ def test_embedded_registry_started(tmp_path, docker_engine):
     data = json.loads(project.manifest_path.read_text())
     assert data["registry"]["address"] == f"127.0.0.1:{port}"
     assert (tmp_path / ".shipyard" / "registry" / "data" / "docker").is_dir()
+
+
+def test_registry_with_basic_auth(tmp_path, auth_registry):
+    project = make_project(tmp_path, auth_registry.address, registry={
+        "address": auth_registry.address, "username": auth_registry.username,
+    })
+    secret = {"SHIPYARD_REGISTRY_PASSWORD": auth_registry.password}
+
+    without_password = project.inv("ecr-login")
+    result = project.inv("release", "--skip-preflight", env=secret)
+
+    line = assert_clean_failure(without_password)
+    assert "SHIPYARD_REGISTRY_PASSWORD" in line
+    assert result.returncode == 0, result.stderr
+    assert f"logged in to {auth_registry.address} as shipyard" in result.stdout
+    for text in (result.stdout, result.stderr, without_password.stderr):
+        assert auth_registry.password not in text
+    for log in (tmp_path / ".shipyard").rglob("*.log"):
+        assert auth_registry.password not in log.read_text(errors="replace")
+
+
+def test_push_without_login_rejected(tmp_path, auth_registry):
+    project = make_project(tmp_path, auth_registry.address, registry={
+        "address": auth_registry.address,
+    })
+
+    result = project.inv("release", "--skip-preflight")
+
+    line = assert_clean_failure(result)
+    assert auth_registry.address in line
+    assert not project.manifest_path.exists()
+
+
+def test_build_progress_on_terminal(tmp_path, registry):
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    project = make_project(tmp_path, registry.address)
+    leader, follower = pty.openpty()
+    env = {**os.environ, "CI": "", "TERM": "xterm"}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "invoke", "build"], cwd=tmp_path, env=env,
+        stdin=subprocess.DEVNULL, stdout=follower, stderr=follower,
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    child.wait(timeout=300)
+    os.close(leader)
+    screen = b"".join(chunks).decode(errors="replace")
+
+    assert child.returncode == 0, screen
+    assert "\x1b[" in screen
+    assert "built" in screen
+    assert "build started" not in screen
