@@ -78,7 +78,7 @@ def example_settings(root, **preflight):
                 "context": "website",
                 "repository": "finansecure/website",
             },
-        ],  # fmt: skip
+        ],
         "preflight": preflight,
     }
     return config.load(mapping, root=root, environ={})
