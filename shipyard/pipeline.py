@@ -35,19 +35,46 @@ class PhaseResult:
     data: dict = field(default_factory=dict)
 
 
-def preflight(settings, only=(), skip=(), build_args=None, output=None):
-    """Run the preflight checks; raise `PreflightFailed` when any fails."""
+def preflight(settings, only=(), skip=(), build_args=None, output=True):
+    """Run the preflight checks; raise `PreflightFailed` when any fails.
+
+    With `output`, findings and warnings are printed grouped by file.
+    """
     from shipyard import preflight as checks
 
     report = checks.run(settings, only=only, skip=skip, build_args=build_args)
-    if output is not None:
-        output(checks.render_text(report))
+    if output and (report.findings or report.warnings):
+        checks.render(report)
     if report.failed:
         raise PreflightFailed(
-            f"preflight found {len(report.findings)} problem(s); fix them or "
+            f"preflight found {len(report.findings)} problem(s); fix them, or "
             "record reviewed false positives with `inv preflight --update-baseline`"
         )
     return PhaseResult("preflight", detail=f"{len(report.warnings)} warning(s)")
+
+
+def scan_images(settings, release, services):
+    """Scan each built image's layers for secrets; raise `PreflightFailed` on findings.
+
+    Skipped when `image-secret` is in `preflight.skip`.
+    """
+    from shipyard import preflight as checks
+    from shipyard.preflight.image_scan import scan_image
+
+    if "image-secret" in settings.preflight["skip"]:
+        return 0
+    report = checks.Report(checks=["image-secret"])
+    for service in services:
+        reference = f"{settings.image_name(service)}:{release.tags[0]}"
+        report.add(scan_image(reference))
+    if report.findings or report.warnings:
+        checks.render(report)
+    if report.failed:
+        raise PreflightFailed(
+            f"image scan found {len(report.findings)} secret(s) in built images; "
+            "keep them out of the build context (.dockerignore) and rebuild"
+        )
+    return len(services)
 
 
 def registry_login(settings):
@@ -66,6 +93,7 @@ def build(settings, allow_dirty=False, no_cache=False, reporter=None):
         results = builder.build_all(
             settings, release, settings.services, shown, no_cache=no_cache
         )
+    scanned = scan_images(settings, release, settings.services)
     images = {
         result.service: {
             "image_id": result.image_id,
@@ -81,7 +109,8 @@ def build(settings, allow_dirty=False, no_cache=False, reporter=None):
     steps = sum(result.steps for result in results)
     return PhaseResult(
         "build",
-        detail=f"{len(results)} images, {cached}/{steps} steps cached",
+        detail=f"{len(results)} images, {cached}/{steps} steps cached, "
+        f"{scanned} scanned for secrets",
         data={"release": release, "images": images},
     )
 
@@ -171,7 +200,7 @@ def release(settings, allow_dirty=False, no_cache=False, skip_preflight=False,
     phase named.
     """
     steps = [
-        ("preflight", lambda: preflight(settings, output=None)),
+        ("preflight", lambda: preflight(settings)),
         ("ecr-login", lambda: registry_login(settings)),
         ("build", lambda: build(settings, allow_dirty=allow_dirty, no_cache=no_cache)),
         ("push", lambda: push(settings)),

@@ -26,9 +26,11 @@ def assert_clean_failure(result):
 def test_release_pushes_every_tag(tmp_path, registry):
     project = make_project(tmp_path, registry.address)
 
-    result = project.inv("release", "--skip-preflight")
+    result = project.inv("release")
 
     assert result.returncode == 0, result.stderr
+    assert "==> preflight" in result.stdout
+    assert "3 scanned for secrets" in result.stdout
     data = json.loads(project.manifest_path.read_text())
     assert data["schema_version"] == 1
     assert data["commit_sha"] == project.git("rev-parse", "HEAD")
@@ -320,3 +322,39 @@ def test_build_progress_on_terminal(tmp_path, registry):
     assert "\x1b[" in screen
     assert "built" in screen
     assert "build started" not in screen
+
+
+def test_preflight_failure_stops_release(tmp_path, registry):
+    project = make_project(tmp_path, registry.address)
+    (project.app / ".env").write_text("POSTGRES_PASSWORD=Xy7FAKEq9\n")
+    project.git("add", "-f", "app/.env")
+    project.commit("track an env file")
+
+    result = project.inv("release")
+
+    line = assert_clean_failure(result)
+    assert line.startswith("error: preflight:")
+    assert "env-file-tracked" in result.stdout
+    assert "==> build" not in result.stdout
+    assert "Xy7FAKEq9" not in result.stdout + result.stderr
+    assert not project.manifest_path.exists()
+
+
+def test_secret_in_image_stops_release(tmp_path, registry):
+    project = make_project(tmp_path, registry.address)
+    context = project.app / "website"
+    (context / "site" / "deploy_key").write_text(
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nFAKEKEYMATERIAL\n"
+        "-----END OPENSSH PRIVATE KEY-----\n"
+    )
+    project.config["preflight"] = {"skip": ["detect-secrets"]}
+    project.write_config()
+    project.commit("ship a key by mistake")
+
+    result = project.inv("release", "--skip-preflight")
+
+    line = assert_clean_failure(result)
+    assert "image scan found" in line
+    assert "deploy_key" in result.stdout
+    assert "==> push" not in result.stdout
+    assert not project.manifest_path.exists()
