@@ -63,6 +63,7 @@ DEFAULTS = {
         "accept_new_host_keys": False,
         "fleet_rollback": True,
         "order": ["primary", "backup"],
+        "services_map": {},
     },
 }
 
@@ -84,7 +85,10 @@ HOST_KEYS = {
     "known_hosts": str,
     "connect_timeout": (int, float),
     "http_checks": list,
+    "project_name": str,
 }
+
+HTTP_CHECK_KEYS = {"url": str, "status": int, "timeout": (int, float)}
 
 SERVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 # Repository path components as the OCI distribution spec defines them.
@@ -148,6 +152,7 @@ class Host:
     known_hosts: str
     connect_timeout: float
     http_checks: tuple
+    project_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -434,20 +439,19 @@ def _hosts(data):
         where = f"{key}.{name}"
         if not HOST_NAME.match(name):
             raise ConfigError(f"{where}: invalid host name {name!r}")
-        _check_type(entry, dict, where)
-        for item in entry:
-            if item not in HOST_KEYS:
-                known = ", ".join(sorted(HOST_KEYS))
-                raise ConfigError(f"{where}.{item}: unknown key; valid keys are {known}")
-        for item, kinds in HOST_KEYS.items():
-            if item in entry:
-                _check_type(entry[item], kinds, f"{where}.{item}")
+        _check_entry(entry, HOST_KEYS, where)
         for required in ("address", "compose_dir"):
             if not entry.get(required):
                 raise ConfigError(f"{where}.{required}: missing; every host needs one")
         port = entry.get("port", 22)
         if not 1 <= port <= 65535:
             raise ConfigError(f"{where}.port: {port} is out of range 1..65535")
+        if not entry["compose_dir"].startswith("/"):
+            raise ConfigError(
+                f"{where}.compose_dir: {entry['compose_dir']!r} must be an absolute "
+                "path on the host"
+            )
+        _check_http_checks(entry.get("http_checks", []), f"{where}.http_checks")
         hosts[name] = Host(
             name=name,
             address=entry["address"],
@@ -458,6 +462,7 @@ def _hosts(data):
             known_hosts=os.path.expanduser(entry.get("known_hosts", "")),
             connect_timeout=float(entry.get("connect_timeout", 10)),
             http_checks=tuple(entry.get("http_checks", [])),
+            project_name=entry.get("project_name", ""),
         )
     return hosts
 
@@ -473,3 +478,26 @@ def _check_deploy(data):
     for flag in ("prune_images", "accept_new_host_keys", "fleet_rollback"):
         _check_type(data[flag], bool, f"{key}.{flag}")
     _check_type(data["order"], list, f"{key}.order")
+    _check_type(data["services_map"], dict, f"{key}.services_map")
+    for compose_name, manifest_name in data["services_map"].items():
+        _check_type(manifest_name, str, f"{key}.services_map.{compose_name}")
+
+
+def _check_http_checks(checks, where):
+    for index, check in enumerate(checks):
+        item = f"{where}[{index}]"
+        _check_entry(check, HTTP_CHECK_KEYS, item)
+        if not str(check.get("url", "")).startswith(("http://", "https://")):
+            raise ConfigError(f"{item}.url: missing or not an http:// or https:// URL")
+
+
+def _check_entry(entry, schema, where):
+    """Check that `entry` is a mapping whose keys are in `schema`, typed as listed."""
+    _check_type(entry, dict, where)
+    for name in entry:
+        if name not in schema:
+            known = ", ".join(sorted(schema))
+            raise ConfigError(f"{where}.{name}: unknown key; valid keys are {known}")
+    for name, kinds in schema.items():
+        if name in entry:
+            _check_type(entry[name], kinds, f"{where}.{name}")

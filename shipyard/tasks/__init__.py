@@ -7,6 +7,7 @@ from invoke import Collection
 from shipyard import config
 from shipyard.tasks import build, ecr_login, manifest, push, release, verify
 from shipyard.tasks import preflight as preflight_tasks
+from shipyard.tasks import deploy as deploy_tasks
 
 namespace = Collection()
 namespace.add_task(preflight_tasks.preflight)
@@ -16,5 +17,9 @@ namespace.add_task(push.push)
 namespace.add_task(verify.verify)
 namespace.add_task(manifest.manifest)
 namespace.add_task(release.release)
+namespace.add_task(deploy_tasks.deploy)
+namespace.add_task(deploy_tasks.rollback)
+namespace.add_task(deploy_tasks.releases)
+namespace.add_task(deploy_tasks.lock)
 
 namespace.configure({"shipyard": copy.deepcopy(config.DEFAULTS)})
