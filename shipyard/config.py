@@ -51,6 +51,19 @@ DEFAULTS = {
         "skip": [],
         "build_args": {},
     },
+    "verify": {
+        "fail_on": "CRITICAL",
+        "scan_timeout": 600,
+        "scan_poll_interval": 10,
+    },
+    "ecr_policy": {
+        "enabled": False,
+        "keep_images": 30,
+        "untagged_days": 7,
+        "protect_prefix": "keep-",
+        "immutable_tags": True,
+        "mutable_tags": ["main"],
+    },
     "hosts": {},
     "deploy": {
         "compose_file": "compose/docker-compose.yml",
@@ -170,6 +183,8 @@ class Settings:
     preflight: dict
     hosts: dict
     deploy: dict
+    verify: dict = field(default_factory=dict)
+    ecr_policy: dict = field(default_factory=dict)
 
     def service(self, name):
         for service in self.services:
@@ -204,6 +219,8 @@ def load(mapping, root=None, environ=None):
     _check_type(data["build"]["platform"], str, "shipyard.build.platform")
     hosts = _hosts(data["hosts"])
     _check_deploy(data["deploy"])
+    verify = _check_verify(data["verify"])
+    _check_ecr_policy(data["ecr_policy"])
     return Settings(
         root=root,
         app_dir=app_dir,
@@ -218,6 +235,8 @@ def load(mapping, root=None, environ=None):
         preflight=data["preflight"],
         hosts=hosts,
         deploy=data["deploy"],
+        verify=verify,
+        ecr_policy=data["ecr_policy"],
     )
 
 
@@ -501,3 +520,42 @@ def _check_entry(entry, schema, where):
     for name, kinds in schema.items():
         if name in entry:
             _check_type(entry[name], kinds, f"{where}.{name}")
+
+
+# ECR's scan severities from least to most severe. NONE as a threshold turns
+# the scan gate off.
+SCAN_SEVERITIES = ("INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL")
+
+
+def check_fail_on(value, key="shipyard.verify.fail_on"):
+    """Return the scan threshold `value` in upper case, or raise `ConfigError`."""
+    _check_type(value, str, key)
+    severity = value.strip().upper()
+    if severity not in (*SCAN_SEVERITIES, "NONE"):
+        choices = ", ".join((*SCAN_SEVERITIES, "NONE"))
+        raise ConfigError(f"{key}: {value!r} is not a severity; use one of {choices}")
+    return severity
+
+
+def _check_verify(data):
+    key = "shipyard.verify"
+    _int(data["scan_timeout"], f"{key}.scan_timeout", 0, 3600)
+    _int(data["scan_poll_interval"], f"{key}.scan_poll_interval", 1, 300)
+    return {**data, "fail_on": check_fail_on(data["fail_on"])}
+
+
+def _check_ecr_policy(data):
+    key = "shipyard.ecr_policy"
+    _check_type(data["enabled"], bool, f"{key}.enabled")
+    _check_type(data["immutable_tags"], bool, f"{key}.immutable_tags")
+    _int(data["keep_images"], f"{key}.keep_images", 1, 10000)
+    _int(data["untagged_days"], f"{key}.untagged_days", 1, 3650)
+    prefix = _string(data["protect_prefix"], f"{key}.protect_prefix")
+    if not re.match(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$", prefix):
+        raise ConfigError(
+            f"{key}.protect_prefix: {prefix!r} cannot start an image tag; use "
+            "letters, digits, '.', '_' and '-'"
+        )
+    _check_type(data["mutable_tags"], list, f"{key}.mutable_tags")
+    for index, tag in enumerate(data["mutable_tags"]):
+        _string(tag, f"{key}.mutable_tags[{index}]")
