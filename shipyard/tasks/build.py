@@ -2,7 +2,6 @@
 
 from invoke import task
 
-from shipyard import pipeline
 from shipyard.tasks._common import announce, settings, task_errors
 
 
@@ -22,6 +21,8 @@ def build(c, allow_dirty=False, no_cache=False):
     go to <output_dir>/logs/build-<service>.log. Reads shipyard.services and
     shipyard.build.
     """
+    from shipyard import pipeline
+
     announce(
         pipeline.timed(
             pipeline.build, settings(c), allow_dirty=allow_dirty, no_cache=no_cache
