@@ -2,7 +2,6 @@
 
 from invoke import task
 
-from shipyard import pipeline
 from shipyard.tasks._common import announce, settings, task_errors
 
 
@@ -10,4 +9,6 @@ from shipyard.tasks._common import announce, settings, task_errors
 @task_errors
 def push(c):
     """Push every image built by `inv build` under all its tags."""
+    from shipyard import pipeline
+
     announce(pipeline.timed(pipeline.push, settings(c)))
