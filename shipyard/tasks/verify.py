@@ -2,7 +2,6 @@
 
 from invoke import task
 
-from shipyard import pipeline
 from shipyard.tasks._common import announce, settings, task_errors
 
 
@@ -14,4 +13,6 @@ def verify(c):
     Also checks the compressed size is above zero and within the service's
     max_size_mb, and, for ECR, that DescribeImages agrees.
     """
+    from shipyard import pipeline
+
     announce(pipeline.timed(pipeline.verify, settings(c)))
