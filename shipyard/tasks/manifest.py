@@ -2,7 +2,6 @@
 
 from invoke import task
 
-from shipyard import pipeline
 from shipyard.tasks._common import announce, settings, task_errors
 
 
@@ -10,4 +9,6 @@ from shipyard.tasks._common import announce, settings, task_errors
 @task_errors
 def manifest(c, output=None):
     """Write image-manifest.json (commit, branch, images with digests) atomically."""
+    from shipyard import pipeline
+
     announce(pipeline.timed(pipeline.write_manifest, settings(c), path=output))
