@@ -2,7 +2,6 @@
 
 from invoke import task
 
-from shipyard import pipeline
 from shipyard.tasks._common import announce, settings, task_errors
 
 
@@ -18,4 +17,6 @@ def ecr_login(c):
     there, and logs in when shipyard.registry.username is set (password from
     the variable named by shipyard.registry.password_env).
     """
+    from shipyard import pipeline
+
     announce(pipeline.timed(pipeline.registry_login, settings(c)))
