@@ -2,8 +2,6 @@
 
 from invoke import task
 
-from shipyard import pipeline
-from shipyard.summary import release_summary
 from shipyard.tasks._common import settings, task_errors
 
 
@@ -22,6 +20,9 @@ def release(c, allow_dirty=False, no_cache=False, skip_preflight=False):
     Stops at the first failure; the manifest is written only when every
     phase passed. Ends with a summary of phase times, images and digests.
     """
+    from shipyard import pipeline
+    from shipyard.summary import release_summary
+
     current = settings(c)
     results = pipeline.release(
         current,
