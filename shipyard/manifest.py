@@ -108,6 +108,11 @@ def read(path):
         ) from None
     except OSError as error:
         raise ManifestError(f"cannot read manifest {path}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise ManifestError(
+            f"manifest {path} is not UTF-8 text; point --manifest at the JSON file "
+            "`inv manifest` wrote"
+        ) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
