@@ -1,13 +1,14 @@
 """Glue shared by the task modules: settings, error handling, logging."""
 
 import functools
+import json
 import logging
 import os
 import sys
 
 from invoke import Exit
 
-from shipyard import config
+from shipyard import config, github
 from shipyard.errors import ShipyardError
 
 
@@ -29,6 +30,8 @@ def task_errors(body):
         try:
             return body(c, *args, **kwargs)
         except ShipyardError as error:
+            if github.in_actions():
+                print(github.error_annotation(str(error)), flush=True)
             if os.environ.get("SHIPYARD_DEBUG") == "1":
                 raise
             raise Exit(f"error: {error}", code=error.exit_code) from None
@@ -51,5 +54,22 @@ def _configure_logging():
 
 
 def announce(result):
-    """Print a phase's one-line result with its time."""
+    """Print a phase's one-line result with its time.
+
+    When GITHUB_STEP_SUMMARY is set (GitHub Actions sets it for each step),
+    the result is also appended to that file as a markdown table.
+    """
     print(f"{result.phase}: {result.detail} ({result.seconds:.1f} s)")
+    github.write_step_summary(result)
+
+
+def read_manifest(path):
+    """Return the parsed manifest at `path`; raise `ShipyardError` when unreadable."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except (OSError, ValueError) as error:
+        raise ShipyardError(
+            f"cannot read manifest {path}: {error}; run `inv manifest` first or "
+            "pass the path of an existing image-manifest.json"
+        ) from None

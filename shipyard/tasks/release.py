@@ -2,6 +2,7 @@
 
 from invoke import task
 
+from shipyard import github
 from shipyard.tasks._common import settings, task_errors
 
 
@@ -31,4 +32,6 @@ def release(c, allow_dirty=False, no_cache=False, skip_preflight=False):
         skip_preflight=skip_preflight,
     )
     print(release_summary(current, results))
+    for result in results:
+        github.write_step_summary(result)
 
