@@ -3,10 +3,11 @@
 Checks each tag through the registry HTTP API: present, resolving to the
 digest the push reported, compressed size above zero and within the
 service's `max_size_mb`. For ECR it also asks DescribeImages, which must
-list the same digest, every tag and a size within the limit.
+list the same digest, every tag and a size within the limit, and applies
+the scan gate (`shipyard.scan_gate`).
 """
 
-from shipyard import ecr, login
+from shipyard import ecr, login, scan_gate
 from shipyard.errors import VerifyError
 from shipyard.registry_api import RegistryClient
 
@@ -42,9 +43,11 @@ def _verify_image(settings, client, service, image):
         if size is None:
             size = client.image_size(repository, body, media_type)
     _check_size(settings, service, size, "registry manifest")
+    scan = {"skipped": "no scanner in a plain registry"}
     if settings.registry.is_ecr:
         _verify_in_ecr(settings, service, image)
-    return {**image, "size_bytes": size}
+        scan = scan_gate.check(settings, repository, image["digest"])
+    return {**image, "size_bytes": size, "scan": scan}
 
 
 def _verify_in_ecr(settings, service, image):

@@ -66,7 +66,10 @@ def mirror_into_ecr(moto, registry, repositories):
     """Record in moto's ECR every tag the registry holds, as ECR does on a push.
 
     The registry stands in for ECR's storage and moto for its API, so this
-    copies each manifest with its digest into moto with PutImage.
+    copies each manifest with its digest into moto with PutImage. moto does
+    not scan on push, so a repository with scan on push gets one
+    StartImageScan per digest here; moto then answers
+    DescribeImageScanFindings with its fixed result (one HIGH finding).
     """
     import requests
 
@@ -80,6 +83,7 @@ def mirror_into_ecr(moto, registry, repositories):
             auth=(registry.username, registry.password),
             timeout=10,
         ).json()
+        digests = set()
         for tag in listed.get("tags") or []:
             digest, media_type, body = client.manifest(repository, tag)
             ecr.put_image(
@@ -89,3 +93,10 @@ def mirror_into_ecr(moto, registry, repositories):
                 imageManifestMediaType=media_type,
                 imageDigest=digest,
             )
+            digests.add(digest)
+        described = ecr.describe_repositories(repositoryNames=[repository])
+        if described["repositories"][0]["imageScanningConfiguration"]["scanOnPush"]:
+            for digest in sorted(digests):
+                ecr.start_image_scan(
+                    repositoryName=repository, imageId={"imageDigest": digest}
+                )
