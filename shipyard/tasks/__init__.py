@@ -8,6 +8,7 @@ from shipyard import config
 from shipyard.tasks import build, ecr_login, manifest, push, release, verify
 from shipyard.tasks import preflight as preflight_tasks
 from shipyard.tasks import deploy as deploy_tasks
+from shipyard.tasks import ecr_policy, notify
 
 namespace = Collection()
 namespace.add_task(preflight_tasks.preflight)
@@ -17,6 +18,8 @@ namespace.add_task(push.push)
 namespace.add_task(verify.verify)
 namespace.add_task(manifest.manifest)
 namespace.add_task(release.release)
+namespace.add_task(ecr_policy.ecr_policy)
+namespace.add_task(notify.notify)
 namespace.add_task(deploy_tasks.deploy)
 namespace.add_task(deploy_tasks.rollback)
 namespace.add_task(deploy_tasks.releases)
