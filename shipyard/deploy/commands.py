@@ -191,7 +191,7 @@ def list_releases(compose_dir):
     return (
         f"[ -d {releases} ] || exit 0; cd {releases} && for d in */; do "
         f'[ -d "$d" ] || continue; printf "%s\\t" "${{d%/}}"; '
-        f'tr -d "\\n" < "$d{DEPLOY_RECORD}" 2>/dev/null; echo; done'
+        f'tr -d "\\n" < "${{d}}{DEPLOY_RECORD}" 2>/dev/null; echo; done'
     )
 
 

@@ -8,10 +8,10 @@ and no pty, so a command that would prompt reads end-of-file and fails
 instead of hanging.
 """
 
-import io
 import logging
 import os
 import socket
+import time
 from dataclasses import dataclass
 
 from shipyard import process
@@ -64,42 +64,73 @@ class RemoteHost:
 
         `input` goes to the command's stdin, which is closed afterwards; it
         is the only way a secret reaches a remote command. Raises
-        `RemoteCommandError` on a non-zero exit when `check` is true, and
-        `ConnectionLost` when the connection drops.
+        `RemoteCommandError` on a non-zero exit (when `check` is true) or a
+        timeout, and `ConnectionLost` when the connection drops.
         """
-        from invoke.exceptions import CommandTimedOut
-
         log.debug("%s: run: %s", self.name, process.mask(line))
         try:
-            raw = self.connection.run(
-                commands.prepared(line),
-                hide=True,
-                warn=True,
-                pty=False,
-                in_stream=io.StringIO(input or ""),
-                timeout=timeout,
-            )
-        except CommandTimedOut:
-            raise RemoteCommandError(
-                f"{self.name}: {what} timed out after {timeout} s"
-            ) from None
+            result = self._exec(commands.prepared(line), input or "", timeout)
         except (OSError, EOFError, _ssh_errors()) as error:
             raise ConnectionLost(
                 f"{self.name}: SSH connection lost during {what}: "
                 f"{process.mask(str(error)) or type(error).__name__}"
             ) from None
-        result = Result(raw.stdout, raw.stderr, raw.exited)
-        if raw.exited is None or raw.exited < 0:
+        if result is None:
+            raise RemoteCommandError(f"{self.name}: {what} timed out after {timeout} s")
+        if result.exit_code < 0:
             raise ConnectionLost(f"{self.name}: SSH connection lost during {what}")
         if check and not result.ok:
             raise _command_error(self.name, what, result)
         return result
+
+    def _exec(self, command, input, timeout):
+        """Run `command` on a new channel; return a `Result`, or None on timeout.
+
+        Fabric's `run` feeds stdin one byte per poll, which makes a few
+        kilobytes take seconds, so the channel is driven directly: stdin is
+        sent at once and then closed, and both output streams are read
+        until the command exits.
+        """
+        transport = self.connection.transport
+        if transport is None or not transport.is_active():
+            raise EOFError("connection closed")
+        channel = transport.open_session(timeout=self.host.connect_timeout)
+        try:
+            channel.exec_command(command)
+            if input:
+                channel.sendall(input.encode())
+            channel.shutdown_write()
+            return _collect(channel, transport, time.monotonic() + timeout)
+        finally:
+            channel.close()
 
     def close(self):
         try:
             self.connection.close()
         except Exception:
             log.debug("%s: closing the connection failed", self.name, exc_info=True)
+
+
+def _collect(channel, transport, deadline):
+    stdout, stderr = [], []
+    while True:
+        if channel.recv_ready():
+            stdout.append(channel.recv(65536))
+        elif channel.recv_stderr_ready():
+            stderr.append(channel.recv_stderr(65536))
+        elif channel.exit_status_ready() and channel.eof_received:
+            code = channel.recv_exit_status()
+            return Result(_text(stdout), _text(stderr), code)
+        elif channel.closed or not transport.is_active():
+            return Result(_text(stdout), _text(stderr), -1)
+        elif time.monotonic() > deadline:
+            return None
+        else:
+            time.sleep(0.01)
+
+
+def _text(chunks):
+    return b"".join(chunks).decode("utf-8", errors="replace")
 
 
 def _command_error(name, what, result):

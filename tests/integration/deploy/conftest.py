@@ -257,6 +257,17 @@ class DeployProject:
         ).stdout.splitlines()
         return {line.split()[0]: tuple(line.split()[1:]) for line in lines}
 
+    def container_ids(self, host):
+        label = f"label=com.docker.compose.project={self.projects[host]}"
+        return sorted(
+            subprocess.run(
+                ["docker", "ps", "-aq", "--no-trunc", "--filter", label],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.split()
+        )
+
     def running_digests(self, host):
         """Return service -> repo digests of the image each container runs."""
         digests = {}

@@ -1,5 +1,7 @@
 """Deploys, rollbacks and failures against real sshd, compose and registry."""
 
+import time
+
 import pytest
 
 from shipyard.deploy import deployer
@@ -9,7 +11,8 @@ pytestmark = pytest.mark.integration
 
 
 def quiet(host, message, started=None):
-    print(f"{host}: {message}")
+    suffix = f" ({time.monotonic() - started:.1f} s)" if started is not None else ""
+    print(f"{host}: {message}{suffix}")
 
 
 def deploy(project, manifest, host="primary", **options):
@@ -42,3 +45,95 @@ def test_deploy_v1_then_v2_runs_manifest_digests(project, releases):
 def _web_port(project):
     text = (project.compose_dirs["primary"] / ".env").read_text()
     return text.strip().split("=")[1]
+
+
+def test_rollback_returns_previous_then_to_commit(project, releases):
+    deploy(project, releases["v1"])
+    deploy(project, releases["v2"])
+    options = deployer.Options()
+
+    deployer.rollback(project.settings(), "primary", None, options, say=quiet)
+    assert project.current("primary") == releases["v1"]["release_id"]
+    assert_runs(project, "primary", releases["v1"])
+
+    deployer.rollback(
+        project.settings(),
+        "primary",
+        releases["v2"]["commit_sha"][:10],
+        options,
+        say=quiet,
+    )
+    assert project.current("primary") == releases["v2"]["release_id"]
+    assert_runs(project, "primary", releases["v2"])
+    assert project.audit("primary")[-1]["outcome"] == "rollback done"
+
+
+def test_never_healthy_release_rolls_back(project, releases):
+    deploy(project, releases["v1"])
+    with pytest.raises(deployer.DeployFailed) as failure:
+        deploy(project, releases["v3"])
+    assert "web (unhealthy)" in str(failure.value)
+    assert project.current("primary") == releases["v1"]["release_id"]
+    assert_runs(project, "primary", releases["v1"])
+    last = project.audit("primary")[-1]
+    assert last["release_id"] == releases["v3"]["release_id"]
+    assert last["outcome"] == "failed, rolled back"
+
+
+def test_unpullable_image_changes_nothing(project, releases):
+    deploy(project, releases["v1"])
+    before = project.container_ids("primary")
+    with pytest.raises(deployer.DeployFailed) as failure:
+        deploy(project, releases["missing"])
+    assert "nothing was changed" in str(failure.value)
+    assert project.container_ids("primary") == before
+    assert project.current("primary") == releases["v1"]["release_id"]
+    releases_dir = project.compose_dirs["primary"] / "releases"
+    assert not (releases_dir / releases["missing"]["release_id"]).exists()
+    assert not (project.compose_dirs["primary"] / "deploy.lock").exists()
+
+
+def test_dropped_connection_keeps_previous_release(project, releases, ssh_hosts):
+    deploy(project, releases["v1"])
+    server = ssh_hosts["hosts"]["primary"]
+    dropped = []
+
+    def drop_after_pull(host, message, started=None):
+        quiet(host, message, started)
+        if message.startswith("pulled") and not dropped:
+            dropped.extend(server.drop_sessions())
+
+    with pytest.raises(deployer.DeployFailed):
+        deployer.deploy(
+            project.settings(),
+            "primary",
+            releases["v2"],
+            deployer.Options(),
+            say=drop_after_pull,
+        )
+    assert dropped
+    assert project.current("primary") == releases["v1"]["release_id"]
+    assert_runs(project, "primary", releases["v1"])
+    assert not (project.compose_dirs["primary"] / "deploy.lock").exists()
+
+    deploy(project, releases["v2"])
+    assert_runs(project, "primary", releases["v2"])
+
+
+def test_fleet_failure_on_backup_reverts_primary(project, releases):
+    deploy(project, releases["v1"], host="all")
+    assert project.current("backup") == releases["v1"]["release_id"]
+    # The backup's HTTP check now asks for a page the image does not serve.
+    port = (project.compose_dirs["backup"] / ".env").read_text().split("=")[1].strip()
+    project.config["hosts"]["backup"]["http_checks"] = [
+        {"url": f"http://127.0.0.1:{port}/missing", "status": 200, "timeout": 2}
+    ]
+    project.config["deploy"]["health_timeout"] = 8
+
+    with pytest.raises(deployer.DeployFailed) as failure:
+        deploy(project, releases["v2"], host="all")
+    assert "backup" in str(failure.value)
+    for host in ("primary", "backup"):
+        assert project.current(host) == releases["v1"]["release_id"], host
+        assert_runs(project, host, releases["v1"])
+    assert project.audit("primary")[-1]["outcome"] == "reverted by fleet rollback"
