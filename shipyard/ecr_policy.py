@@ -3,8 +3,9 @@
 The lifecycle policy has three rules, evaluated by ECR in priority order:
 
 1. images with a tag starting with `protect_prefix` (default `keep-`) are
-   matched first. ECR never lets a lower-priority rule expire an image that
-   a higher-priority rule's tag selection matched, so these images stay.
+   matched first. By ECR's lifecycle evaluation rules, an image that matches
+   the tag selection of a higher-priority rule cannot be expired by a
+   lower-priority rule, so these images stay.
 2. untagged images expire `untagged_days` after their push.
 3. any other image beyond the newest `keep_images` expires. Every release
    image carries its commit SHA tag, so this keeps the last N releases.
@@ -24,8 +25,8 @@ log = logging.getLogger("shipyard.ecr_policy")
 # Matching count for the protecting rule. The rule never expires anything in
 # practice; it exists so that rule 3 cannot expire what it matches.
 PROTECTED_COUNT = 9999
-# ECR's limits for imageTagMutabilityExclusionFilters (API reference for
-# PutImageTagMutability): 1 to 5 filters, each of these characters.
+# Limits on imageTagMutabilityExclusionFilters as botocore 1.44 (1 to 5
+# filters) and moto 5.2.5 (this pattern) validate them.
 MAX_EXCLUSIONS = 5
 EXCLUSION_FILTER = re.compile(r"^[0-9a-zA-Z._*-]{1,128}$")
 

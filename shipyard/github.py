@@ -2,9 +2,8 @@
 
 Everything here reads the variables the Actions runner sets
 (`GITHUB_ACTIONS`, `GITHUB_STEP_SUMMARY`, `GITHUB_API_URL`,
-`GITHUB_REPOSITORY`, `GITHUB_TOKEN`) and does nothing outside Actions
-unless a caller sets them. No URL is built in: the REST API base always
-comes from `GITHUB_API_URL`.
+`GITHUB_REPOSITORY`), plus `GITHUB_TOKEN` that a workflow passes. No URL
+is built in: the REST API base always comes from `GITHUB_API_URL`.
 """
 
 import os
@@ -13,7 +12,7 @@ import re
 from shipyard import process
 from shipyard.errors import ConfigError, ShipyardError
 
-NOT_KNOWN = "—"
+EMPTY_CELL = "—"
 REPOSITORY_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 COMMIT_SHA = re.compile(r"^[0-9a-f]{7,40}$")
 REQUEST_TIMEOUT = 15
@@ -88,8 +87,8 @@ def _rows(result):
         rows.append(
             (
                 name,
-                ", ".join(f"`{tag}`" for tag in tags) or NOT_KNOWN,
-                f"`{image['digest']}`" if image.get("digest") else NOT_KNOWN,
+                ", ".join(f"`{tag}`" for tag in tags) or EMPTY_CELL,
+                f"`{image['digest']}`" if image.get("digest") else EMPTY_CELL,
                 _size(image.get("size_bytes")),
                 scan_text(image.get("scan")),
                 f"{seconds:.1f} s" if seconds is not None else phase_time,
@@ -100,14 +99,14 @@ def _rows(result):
 
 def _size(size_bytes):
     if not size_bytes:
-        return NOT_KNOWN
+        return EMPTY_CELL
     return f"{size_bytes / 1024 / 1024:.1f} MiB"
 
 
 def scan_text(scan):
     """Return a short description of an image's scan result for a table cell."""
     if not scan:
-        return NOT_KNOWN
+        return EMPTY_CELL
     if scan.get("skipped"):
         return f"not checked ({scan['skipped']})"
     counts = scan.get("counts") or {}
@@ -138,15 +137,15 @@ def release_comment(data):
             f"{_size(image.get('size_bytes'))} | {tags} |"
         )
     registry = data.get("registry", {})
-    lines += ["", f"Registry: `{registry.get('address', NOT_KNOWN)}`"]
+    lines += ["", f"Registry: `{registry.get('address', EMPTY_CELL)}`"]
     return "\n".join(lines) + "\n"
 
 
 def api_settings(environ=None):
     """Return `(api_url, repository, token)` from the Actions variables.
 
-    Raises one `ConfigError` naming every missing or invalid variable. The
-    token is registered as a secret before this returns.
+    Raises one `ConfigError` naming every missing variable, or the first
+    invalid one. The token is registered as a secret before this returns.
     """
     environ = os.environ if environ is None else environ
     names = ("GITHUB_TOKEN", "GITHUB_API_URL", "GITHUB_REPOSITORY")
