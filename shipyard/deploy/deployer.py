@@ -26,6 +26,7 @@ FAILED = "failed"
 ABORTED = "aborted"
 REVERTED = "reverted by fleet rollback"
 NOT_STARTED = "not started"
+STOPPED = "stopped because"
 
 
 @dataclass
@@ -152,7 +153,7 @@ def _prepare_all(sessions, manifest, compose_text, environ, result):
             for other, outcome in enumerate(result.outcomes):
                 if other != index and outcome.state == NOT_STARTED:
                     result.outcomes[other] = Outcome(
-                        outcome.host, ABORTED, f"stopped because {session.name} failed"
+                        outcome.host, ABORTED, f"{STOPPED} {session.name} failed"
                     )
             return False
     return True
@@ -269,7 +270,8 @@ def _print_outcomes(result, say):
 def _failure_line(result, release_id):
     failed = [o for o in result.outcomes if o.state not in (DEPLOYED,)]
     names = ", ".join(f"{o.host} {o.state}" for o in failed)
-    first = next((o for o in failed if o.detail), None)
+    causes = [o for o in failed if o.detail and not o.detail.startswith(STOPPED)]
+    first = next(iter(causes or [o for o in failed if o.detail]), None)
     reason = f" ({first.detail})" if first else ""
     return f"deploy of {release_id} did not complete: {names}{reason}"
 

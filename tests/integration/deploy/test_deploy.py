@@ -123,7 +123,7 @@ def test_dropped_connection_keeps_previous_release(project, releases, ssh_hosts)
 def test_fleet_failure_on_backup_reverts_primary(project, releases):
     deploy(project, releases["v1"], host="all")
     assert project.current("backup") == releases["v1"]["release_id"]
-    # The backup's HTTP check now asks for a page the image does not serve.
+    # The backup's HTTP check now requests a page the image does not serve.
     port = (project.compose_dirs["backup"] / ".env").read_text().split("=")[1].strip()
     project.config["hosts"]["backup"]["http_checks"] = [
         {"url": f"http://127.0.0.1:{port}/missing", "status": 200, "timeout": 2}
@@ -137,3 +137,22 @@ def test_fleet_failure_on_backup_reverts_primary(project, releases):
         assert project.current(host) == releases["v1"]["release_id"], host
         assert_runs(project, host, releases["v1"])
     assert project.audit("primary")[-1]["outcome"] == "reverted by fleet rollback"
+
+
+def test_prompting_command_fails_fast(project):
+    from shipyard.deploy import remote
+
+    host = project.settings().hosts["primary"]
+    connection = remote.connect(host)
+    try:
+        started = time.monotonic()
+        result = connection.run(
+            "read answer && echo got $answer", what="read", check=False
+        )
+        assert time.monotonic() - started < 10
+        assert result.exit_code == 1
+        assert result.stdout == ""
+        path = connection.run("echo $PATH", what="path").stdout.strip()
+        assert path == "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    finally:
+        connection.close()
