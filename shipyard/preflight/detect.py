@@ -2,10 +2,9 @@
 
 detect-secrets applies every plugin to every line, twice for files where
 the first pass finds nothing. Most files of a repository cannot match any
-plugin, so a single combined regular expression built from the active
-plugins' own patterns picks the files worth scanning first. The combined
-pattern matches whenever any plugin could match a line, so skipping the
-other files loses no finding.
+plugin, so the active plugins' own patterns pick the files worth scanning
+first. A file that none of them matches cannot produce a finding, so
+skipping it loses none.
 """
 
 import json
@@ -97,10 +96,10 @@ def _read(full_path, path, notes):
 
 
 def _could_match(pattern, path, data):
-    combined, unquoted = pattern
+    patterns, unquoted = pattern
     if b"\0" in data[:8192]:
         return False  # binary: detect-secrets cannot decode it either
-    if combined.search(data):
+    if any(regex.search(data) for regex in patterns):
         return True
     # YAML and INI transformers add quotes around bare values, so the
     # high-entropy plugins may match a value without quotes there.
@@ -110,9 +109,9 @@ def _could_match(pattern, path, data):
 
 
 def candidate_pattern():
-    """Return (combined, unquoted) byte patterns, or None if a plugin is unknown.
+    """Return (patterns, unquoted) byte patterns, or None if a plugin is unknown.
 
-    `combined` joins every regex plugin's patterns, the keyword plugin's
+    `patterns` lists every regex plugin's patterns, the keyword plugin's
     keywords and quoted high-entropy runs long enough to pass the
     plugin's entropy limit (Shannon entropy of n characters is at most
     log2(n)). `unquoted` is the same run without quotes.
@@ -130,10 +129,12 @@ def candidate_pattern():
             parts += [_scoped(regex) for regex in plugin.denylist]
         else:
             return None
-    parts += [rf"(['\"]){run}\1" for run in runs] if runs else []
-    combined = re.compile("|".join(parts).encode(), re.MULTILINE)
+    parts += [rf"(['\"]){run}\1" for run in runs]
+    # Separate searches: one alternation of every pattern is about ten times
+    # slower in Python's re, because it tries each branch at each position.
+    patterns = [re.compile(part.encode(), re.MULTILINE) for part in parts]
     unquoted = re.compile(("|".join(runs) or "(?!)").encode())
-    return combined, unquoted
+    return patterns, unquoted
 
 
 def _keyword_pattern():

@@ -1,6 +1,6 @@
 """Scan a built image's layers for secret files and secrets in text files.
 
-Works on `docker save` output of a local image, so it sees every layer,
+Works on `docker save` output of a local image, so it reads every layer,
 including files that a later layer deletes: they still ship in the image.
 """
 
