@@ -6,7 +6,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class RecordingServer:
-    """Records method, path, headers and body; replies with `status` and `reply`."""
+    """A server that records each POST (method, path, headers, body) and replies."""
 
     def __init__(self, status=201, reply=None):
         self.status = status

@@ -81,7 +81,7 @@ def ci_run(tmp_path, moto, ecr_registry):
         outputs[command] = result
         assert result.returncode == 0, f"{command}: {result.stdout}{result.stderr}"
         if command == "inv push":
-            # ECR records a push itself; here moto must be told.
+            # ECR records a push itself, but moto needs each image put into it.
             mirror_into_ecr(moto, ecr_registry, REPOSITORIES)
     return project, env, summary, outputs
 

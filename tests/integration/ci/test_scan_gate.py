@@ -65,7 +65,7 @@ def put_image(ecr, scan_on_push=True, scan=True):
 
 
 def queue_result(moto, digest, status="COMPLETE", counts=None):
-    """Queue the next DescribeImageScanFindings answer for `digest` in moto."""
+    """Queue the next DescribeImageScanFindings response for `digest` in moto."""
     result = {
         "registryId": "123456789012",
         "repositoryName": REPOSITORY,
