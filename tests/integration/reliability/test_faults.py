@@ -131,8 +131,8 @@ def test_registry_500_during_verify(tmp_path, registry):
         proxy.stop()
 
 
-# NOTE: in some runs the build still finished after the relay was cut, so
-# the cut does not reliably reach the build; the cause is not known yet.
+# NOTE: in some runs the build still finished after the relay was cut. The
+# cause is not known yet.
 @pytest.mark.xfail(strict=False, reason="cutting the relay mid-build does not "
                    "always fail the build")
 def test_docker_unreachable_mid_build(tmp_path, registry):
