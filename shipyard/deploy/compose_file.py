@@ -8,9 +8,17 @@ come out as written. ruamel.yaml reads YAML 1.2 by default, which keeps
 Anchors: when every service that takes `image` from an anchored mapping
 through `<<:` is in the release, the anchored value changes and the services
 keep `<<: *anchor`. When only some are, those services get their own
-`image:` key and the anchor stays as it was.
+`image:` key and the anchor stays as it was. A scalar anchor
+(`image: &img repo:old` reused as `image: *img`) follows the same rule: the
+anchored scalar changes when every service using it is released.
+
+A `build:` that a released service takes through `<<:` is removed from the
+anchored mapping when every service using it is released. Otherwise the
+released service gets the merged keys as its own, without `build:`, and no
+longer merges the anchor.
 """
 
+import copy
 import io
 
 from shipyard import imageref
@@ -73,6 +81,8 @@ def rewrite(text, images, source="compose file"):
         )
 
     _rewrite_anchored(services, images)
+    _rewrite_anchored_scalars(document, services, images)
+    _drop_merged_builds(document, services, images)
     for name, image in images.items():
         _rewrite_service(services[name], image)
 
@@ -170,15 +180,19 @@ def _merge_sources(mapping):
     return [item[1] if isinstance(item, tuple) else item for item in merged]
 
 
-def _image_owner(service):
-    """Return the mapping whose own `image` key `service` resolves to, or None."""
-    if "image" in _own_keys(service):
+def _key_owner(service, key):
+    """Return the mapping whose own `key` `service` resolves to, or None."""
+    if key in _own_keys(service):
         return service
     for source in _merge_sources(service):
-        owner = _image_owner(source)
+        owner = _key_owner(source, key)
         if owner is not None:
             return owner
     return None
+
+
+def _image_owner(service):
+    return _key_owner(service, "image")
 
 
 def _rewrite_anchored(services, images):
@@ -196,6 +210,121 @@ def _rewrite_anchored(services, images):
             _set_value(owner, "image", new_reference(str(owner["image"]), image))
 
 
+def _anchor_name(value):
+    anchor = getattr(value, "anchor", None)
+    return getattr(anchor, "value", None)
+
+
+def _rewrite_anchored_scalars(document, services, images):
+    """Change anchored `image` scalars whose every user is in the release.
+
+    ruamel.yaml loads an alias as the same object as its anchor, so the
+    users of one anchored scalar share its identity.
+    """
+    users = {}
+    for name, service in services.items():
+        if not hasattr(service, "items") or "image" not in _own_keys(service):
+            continue
+        value = service["image"]
+        if _anchor_name(value):
+            users.setdefault(id(value), (value, []))[1].append(name)
+
+    for value, names in users.values():
+        targets = {images[name]["reference"] for name in names if name in images}
+        if len(targets) != 1 or not all(name in images for name in names):
+            continue
+        new = type(value)(new_reference(str(value), images[names[0]]))
+        new.yaml_set_anchor(_anchor_name(value), always_dump=True)
+        _replace_object(document, value, new)
+
+
+def _replace_object(node, old, new):
+    """Replace every occurrence of the object `old` inside `node` by `new`."""
+    if hasattr(node, "non_merged_items"):
+        for key, value in list(node.non_merged_items()):
+            if value is old:
+                node[key] = new
+            else:
+                _replace_object(value, old, new)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            if value is old:
+                node[index] = new
+            else:
+                _replace_object(value, old, new)
+
+
+def _drop_merged_builds(document, services, images):
+    """Keep a `build:` that arrives through `<<:` away from released services.
+
+    Docker Compose 2.26 builds a service that has `build:` whenever its
+    image is missing on the host, whatever its `pull_policy` (checked with
+    never, missing and always), and `build: !reset null` does not remove a
+    key merged in with `<<:`. So the key itself has to go.
+    """
+    users = {}
+    for name, service in services.items():
+        owner = _key_owner(service, "build") if hasattr(service, "items") else None
+        if owner is not None and owner is not service:
+            users.setdefault(id(owner), (owner, []))[1].append(name)
+
+    for owner, names in users.values():
+        if all(name in images for name in names):
+            _delete_merged_key(document, owner, "build")
+            continue
+        for name in names:
+            if name in images:
+                services[name] = _without_merge(services[name], drop="build")
+
+
+def _delete_merged_key(document, owner, key):
+    """Delete `owner[key]` and its merged copies in the mappings that merge `owner`.
+
+    ruamel.yaml 0.19.1 raises KeyError from `del` on a mapping that another
+    mapping merges, after removing the key from `owner` only. So the merged
+    copies are removed here, by a walk over the whole document.
+    """
+    from ruamel.yaml.compat import ordereddict
+
+    ordereddict.__delitem__(owner, key)
+    owner._ok.discard(key)
+    _remove_stale_merged(document, key, ordereddict)
+
+
+def _remove_stale_merged(node, key, ordereddict):
+    if hasattr(node, "non_merged_items"):
+        if key in node and _key_owner(node, key) is None:
+            ordereddict.__delitem__(node, key)
+        for _name, value in node.non_merged_items():
+            _remove_stale_merged(value, key, ordereddict)
+    elif isinstance(node, list):
+        for value in node:
+            _remove_stale_merged(value, key, ordereddict)
+
+
+def _without_merge(service, drop):
+    """Return `service` with its merged keys copied in, minus `drop`, and no `<<:`.
+
+    The merged keys take the place of `<<:`. Values are deep copies, so the
+    output repeats them in place of emitting generated `&id001` anchors.
+    """
+    from ruamel.yaml.comments import CommentedMap
+
+    own = [(key, value) for key, value in service.non_merged_items()]
+    merged = [
+        (key, copy.deepcopy(service[key]))
+        for key in service
+        if key not in _own_keys(service) and key != drop
+    ]
+    position = getattr(service.merge, "merge_pos", 0)
+    inlined = CommentedMap(own[:position] + merged + own[position:])
+    inlined.pop(drop, None)
+    if service.fa.flow_style():
+        inlined.fa.set_flow_style()
+    inlined.ca.items.update(service.ca.items)
+    return inlined
+
+
 def _rewrite_service(service, image):
     owner = _image_owner(service)
     current = str(owner["image"]) if owner is not None else ""
@@ -205,7 +334,8 @@ def _rewrite_service(service, image):
         # the release, or the service has none yet: give it its own key.
         if owner is None or str(owner["image"]) != reference:
             _insert_image(service, reference)
-    else:
+    elif str(service["image"]) != reference:
+        # An anchored scalar rewritten for all its users already matches.
         _set_value(service, "image", reference)
     if "build" in _own_keys(service):
         del service["build"]

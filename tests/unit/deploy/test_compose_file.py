@@ -178,3 +178,90 @@ def test_service_settings_reads_restart_and_profiles():
     assert settings["migrate"] == {"restart": "no", "profiles": False}
     assert settings["web"]["restart"] == "always"
     assert settings["debug"]["profiles"] is True
+
+
+SCALAR_ANCHOR = """\
+services:
+  web:
+    image: &img registry.example:5000/team/app:old
+  worker:
+    image: *img
+    command: worker
+"""
+
+
+def test_scalar_anchor_changes_when_all_users_released():
+    repository = "registry.example:5000/team/app"
+    output = compose_file.rewrite(
+        SCALAR_ANCHOR, {"web": image(repository), "worker": image(repository)}
+    )
+    assert output == SCALAR_ANCHOR.replace("app:old", f"app@{DIGEST}")
+
+
+def test_scalar_anchor_partial_release_gets_own_value():
+    repository = "registry.example:5000/team/app"
+    output = compose_file.rewrite(SCALAR_ANCHOR, {"worker": image(repository)})
+    assert output == SCALAR_ANCHOR.replace(
+        "image: *img", f"image: {repository}@{DIGEST}"
+    )
+    resolved = compose_file.image_values(output)
+    assert resolved["web"] == f"{repository}:old"
+
+
+def test_scalar_anchor_moves_when_its_definer_is_released():
+    repository = "registry.example:5000/team/app"
+    output = compose_file.rewrite(SCALAR_ANCHOR, {"web": image(repository)})
+    # The worker still uses the old value, so the anchor now sits on it.
+    assert output == (
+        "services:\n"
+        "  web:\n"
+        f"    image: {repository}@{DIGEST}\n"
+        "  worker:\n"
+        "    image: &img registry.example:5000/team/app:old\n"
+        "    command: worker\n"
+    )
+
+
+MERGED_BUILD = """\
+x-base: &base
+  build: ./app
+  image: registry.example:5000/team/app:old
+  environment: {MODE: "prod"}
+services:
+  web:
+    <<: *base
+    ports: ["8080:80"]  # public
+  worker: {<<: *base, command: worker}
+"""
+
+
+def test_merged_build_removed_from_anchor_when_all_released():
+    repository = "registry.example:5000/team/app"
+    output = compose_file.rewrite(
+        MERGED_BUILD, {"web": image(repository), "worker": image(repository)}
+    )
+    assert output == (
+        "x-base: &base\n"
+        f"  image: {repository}@{DIGEST}\n"
+        '  environment: {MODE: "prod"}\n'
+        "services:\n"
+        "  web:\n"
+        "    <<: *base\n"
+        '    ports: ["8080:80"]  # public\n'
+        "  worker: {<<: *base, command: worker}\n"
+    )
+
+
+def test_merged_build_partial_release_inlines_without_build():
+    repository = "registry.example:5000/team/app"
+    output = compose_file.rewrite(MERGED_BUILD, {"web": image(repository)})
+    assert output == MERGED_BUILD.replace(
+        "    <<: *base\n",
+        f"    image: {repository}@{DIGEST}\n" + '    environment: {MODE: "prod"}\n',
+    )
+    from ruamel.yaml import YAML
+
+    services = YAML(typ="safe").load(output)["services"]
+    assert "build" not in services["web"]
+    assert services["worker"]["build"] == "./app"
+    assert services["worker"]["image"] == f"{repository}:old"
