@@ -124,8 +124,10 @@ def _cell(value):
 def release_comment(data):
     """Return the markdown body of a release commit comment from manifest `data`."""
     lines = [
-        f"**shipyard release `{data['release_id']}`** from branch "
-        f"`{data['branch']}` (commit `{data['short_sha']}`)",
+        (
+            f"**shipyard release `{data['release_id']}`** from branch "
+            f"`{data['branch']}` (commit `{data['short_sha']}`)"
+        ),
         "",
         "| service | digest | size | tags |",
         "| --- | --- | --- | --- |",
