@@ -1,4 +1,4 @@
-"""In GitHub Actions a registry password is masked before any output can show it."""
+"""GitHub Actions output: secrets masked before any output, and the step summary."""
 
 import pytest
 
@@ -45,3 +45,17 @@ def test_rejected_password_masked_in_error(tmp_path, auth_registry):
     assert wrong not in annotations[0]
     assert wrong not in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_release_writes_step_summary(tmp_path, registry):
+    project = make_project(tmp_path, registry.address)
+    summary = tmp_path / "step-summary.md"
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}
+
+    result = project.inv("release", "--skip-preflight", env=env)
+
+    assert result.returncode == 0, result.stderr
+    text = summary.read_text()
+    for phase in ("ecr-login", "build", "push", "verify", "manifest"):
+        assert text.count(f"### shipyard {phase}:") == 1
+    assert "not checked (no scanner in a plain registry)" in text
