@@ -14,6 +14,9 @@ ALLOWLIST_PRAGMA = "pragma: allowlist secret"
 CONFIG_TIMEOUT = 60  # seconds for one `docker compose config`
 
 
+ENV_TEMPLATES = (".env.example", ".env.sample", ".env.template", ".env.dist")
+
+
 def load_yaml(text):
     """Return the round-trip YAML document of `text`, which keeps line numbers."""
     from ruamel.yaml import YAML
@@ -72,13 +75,16 @@ def validate(path, display):
     """Return a `compose-invalid` finding when `docker compose config` rejects `path`.
 
     Env files the compose file names are made optional for the check, so a
-    file that needs the untracked `.env` of each host still validates.
+    file that needs the untracked `.env` of each host still validates. When
+    that `.env` is absent, a template beside it (`.env.example`, ...) fills
+    in variables that interpolation requires (`${VAR:?message}`).
     """
     with tempfile.TemporaryDirectory(prefix="shipyard-compose-") as temp:
         checked = _with_optional_env_files(path, Path(temp))
         argv = [
             "docker", "compose", "-f", checked,
-            "--project-directory", path.parent, "config", "-q",
+            "--project-directory", path.parent, *_template_env_file(path, Path(temp)),
+            "config", "-q",
         ]  # fmt: skip
         try:
             process.run(argv, cwd=path.parent, timeout=CONFIG_TIMEOUT,
@@ -86,6 +92,31 @@ def validate(path, display):
         except CommandError as error:
             return [finding("compose-invalid", display, 0, _reason(error))]
     return []
+
+
+def _template_env_file(path, temp):
+    """Return `--env-file FILE` made from a template when the folder has no `.env`.
+
+    Empty template values get a placeholder, because `${VAR:?message}`
+    rejects an empty value and the real one only exists on each host.
+    """
+    if (path.parent / ".env").exists():
+        return []
+    for name in ENV_TEMPLATES:
+        template = path.parent / name
+        if template.is_file():
+            filled = temp / "template.env"
+            lines = template.read_text(encoding="utf-8", errors="replace").splitlines()
+            filled.write_text("".join(_fill(line) + "\n" for line in lines))
+            return ["--env-file", filled]
+    return []
+
+
+def _fill(line):
+    name, equals, value = line.partition("=")
+    if equals and not value.strip() and not name.lstrip().startswith("#"):
+        return f"{name}=placeholder"
+    return line
 
 
 def _reason(error):

@@ -49,3 +49,28 @@ def test_example_app_passes_with_compose(tmp_path, docker_engine):
     repo = make_repo(tmp_path / "repo", {f"{APP}/compose.yml": VALID})
     report = run(example_settings(repo), skip=["aws-credentials"])
     assert report.findings == []
+
+
+REQUIRED = """services:
+  db:
+    image: busybox:1.36.1
+    environment:
+      PASSWORD: ${DB_PASSWORD:?set DB_PASSWORD in .env}
+"""
+
+
+def test_required_variable_filled_from_template(tmp_path, docker_engine):
+    repo = make_repo(
+        tmp_path / "repo",
+        {f"{APP}/compose.yml": REQUIRED, f"{APP}/.env.example": "DB_PASSWORD=\n"},
+    )
+
+    report = run(example_settings(repo), only=["compose-invalid"])
+
+    assert report.findings == []
+
+
+def test_required_variable_without_template_fails(tmp_path, docker_engine):
+    found = compose_findings(tmp_path, REQUIRED, docker_engine)
+
+    assert found == [("compose-invalid", f"{APP}/compose.yml")]
