@@ -2,8 +2,12 @@
 
 For ECR the registry and region come from the image reference
 (`ACCOUNT.dkr.ecr.REGION.amazonaws.com/...`), not from the local AWS
-default region, because a release may live in another region. For any
-other registry the username comes from `shipyard.registry.username` and the
+default region, because a release may live in another region.
+
+A registry address that is not an ECR host name (a proxy or a VPC endpoint
+name) is still ECR when it equals `shipyard.registry.address` and
+AWS_ACCOUNT_ID is set. The account and region then come from the settings,
+as for the push. For any other registry the username comes from `shipyard.registry.username` and the
 password from the environment variable named by
 `shipyard.registry.password_env`.
 """
@@ -45,13 +49,24 @@ def ecr_target(registry):
     return match["account"], match["region"]
 
 
+def configured_ecr_target(registry, settings):
+    """Return `(account_id, region)` when `registry` is the configured ECR address."""
+    configured = settings.registry
+    if not getattr(configured, "is_ecr", False):
+        return None
+    host = registry.removeprefix("https://").removeprefix("http://").rstrip("/")
+    if host != configured.address:
+        return None
+    return configured.account_id, configured.region
+
+
 def credentials_for(registry, settings, environ, ecr_client=None):
     """Return `Credentials` for `registry`, or None when no login is configured.
 
     `ecr_client(region)` returns a boto3 ECR client; the default builds one.
     Every password is registered as a secret, so logs and errors mask it.
     """
-    target = ecr_target(registry)
+    target = ecr_target(registry) or configured_ecr_target(registry, settings)
     if target:
         return _ecr_credentials(registry, *target, ecr_client or _boto3_ecr)
     username = settings.registry.username

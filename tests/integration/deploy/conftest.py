@@ -224,8 +224,8 @@ class DeployProject:
         manifest_module.write_atomic(path, manifest)
         return path
 
-    def inv(self, *args, timeout=300):
-        env = {**os.environ, "SHIPYARD_REGISTRY_PASSWORD": PASSWORD}
+    def inv(self, *args, timeout=300, env=None):
+        env = {**os.environ, "SHIPYARD_REGISTRY_PASSWORD": PASSWORD, **(env or {})}
         return subprocess.run(
             [sys.executable, "-m", "invoke", *args],
             check=False,

@@ -61,9 +61,13 @@ def make_key(path):
 
 
 class SshHost:
-    """A real sshd on `address`, accepting `client_key` for root."""
+    """A real sshd on `address`, accepting `client_key` for root.
 
-    def __init__(self, folder, address, client_public_key):
+    `extra_config` is appended to sshd_config, for example `SetEnv HOME=...`
+    to give the sessions a home folder of their own.
+    """
+
+    def __init__(self, folder, address, client_public_key, extra_config=""):
         self.folder = Path(folder)
         self.address = address
         self.port = free_port(address)
@@ -80,6 +84,7 @@ class SshHost:
                 pid_file=self.folder / "sshd.pid",
                 authorized_keys=authorized,
             )
+            + extra_config
         )
         self.process = None
 
@@ -194,7 +199,7 @@ def push(reference, docker_config):
     raise RuntimeError(f"no repo digest for {reference}: {digests}")
 
 
-def release_manifest(release_id, commit_sha, images, registry_address):
+def release_manifest(release_id, commit_sha, images, registry_address, kind="local"):
     """Return a manifest mapping service -> `repository@digest` reference."""
     info = SimpleNamespace(
         release_id=release_id,
@@ -213,7 +218,7 @@ def release_manifest(release_id, commit_sha, images, registry_address):
             "digest": digest,
             "size_bytes": 2000000,
         }
-    registry = SimpleNamespace(kind="local", address=registry_address)
+    registry = SimpleNamespace(kind=kind, address=registry_address)
     data = manifest_module.build(info, entries, registry)
     manifest_module.validate(data)
     return data

@@ -99,3 +99,29 @@ def test_containers_found_by_project_label():
 def test_values_are_shell_quoted():
     line = commands.switch_link("/srv/my app", "current", "r1")
     assert "'/srv/my app/current.tmp'" in line
+
+
+class EcrOverrideSettings:
+    class registry:
+        is_ecr = True
+        address = "127.0.0.1:5443"
+        account_id = "333333333333"
+        region = "ap-southeast-2"
+        username = ""
+        password_env = "SHIPYARD_REGISTRY_PASSWORD"
+
+
+def test_ecr_address_override_uses_configured_account():
+    token = base64.b64encode(b"AWS:override-password-123").decode()
+    ecr = FakeEcr(token)
+    credentials = login.credentials_for(
+        "127.0.0.1:5443", EcrOverrideSettings, {}, ecr.client
+    )
+    assert ecr.calls == ["ap-southeast-2", ["333333333333"]]
+    assert credentials.username == "AWS"
+    assert credentials.password == "override-password-123"
+
+
+def test_other_registry_is_not_ecr_override():
+    assert login.configured_ecr_target("127.0.0.1:6000", EcrOverrideSettings) is None
+    assert login.configured_ecr_target("127.0.0.1:5443", FakeSettings) is None
