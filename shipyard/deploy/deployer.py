@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shipyard import manifest as manifest_module
-from shipyard.deploy import compose_file, history, lock
-from shipyard.deploy.session import HostSession
+from shipyard.deploy import compose_file, history, lock, remote
+from shipyard.deploy.session import HealthReport, HostSession
 from shipyard.errors import ConfigError, DeployError
 
 DEPLOYED = "deployed"
@@ -27,6 +27,7 @@ ABORTED = "aborted"
 REVERTED = "reverted by fleet rollback"
 NOT_STARTED = "not started"
 STOPPED = "stopped because"
+INTERRUPTED = "interrupted"
 
 
 @dataclass
@@ -66,6 +67,12 @@ class Announcer:
 
 class DeployFailed(DeployError):
     """At least one host did not end on the requested release."""
+
+
+class DeployInterrupted(DeployFailed):
+    """A deploy stopped by Ctrl-C, after the hosts it reached went back to their previous release."""
+
+    exit_code = 130
 
 
 def select_hosts(settings, name):
@@ -127,12 +134,19 @@ def deploy(settings, host_name, manifest, options, say=None, environ=None):
     sessions = [HostSession(settings, host, say, options) for host in hosts]
     result = Result([Outcome(host.name, NOT_STARTED) for host in hosts])
 
+    interrupted = False
     try:
         if _prepare_all(sessions, manifest, compose_text, environ, result):
             _activate_in_order(sessions, manifest, compose_text, options, result, say)
+    except KeyboardInterrupt:
+        # A Ctrl-C before any host started the release changes nothing, and
+        # one during activation was handled there; unlock and report.
+        interrupted = True
     finally:
         _finish_all(sessions, manifest, result, started_at, started)
     _print_outcomes(result, say)
+    if interrupted or any(o.detail.startswith(INTERRUPTED) for o in result.outcomes):
+        raise DeployInterrupted(_failure_line(result, release_id, "was interrupted"))
     if not result.ok:
         raise DeployFailed(_failure_line(result, release_id))
     return result
@@ -163,7 +177,12 @@ def _activate_in_order(sessions, manifest, compose_text, options, result, say):
     release_id = manifest["release_id"]
     switched = []
     for index, session in enumerate(sessions):
-        report = _activate(session, release_id, compose_text, session.image_ids)
+        report = _activate_guarded(session, release_id, compose_text)
+        if report is None:
+            result.outcomes[index] = Outcome(
+                session.name, FAILED, _lost_detail(session.name)
+            )
+            return
         if report.passed:
             session.switch(release_id)
             result.outcomes[index] = Outcome(session.name, DEPLOYED, release_id)
@@ -178,9 +197,37 @@ def _activate_in_order(sessions, manifest, compose_text, options, result, say):
         return
 
 
-def _activate(session, release_id, compose_text, image_ids):
-    from shipyard.deploy.session import HealthReport
+def _activate_guarded(session, release_id, compose_text):
+    """Start `release_id` and wait for the gate, surviving Ctrl-C and a dropped connection.
 
+    Both turn into a failed `HealthReport`, so the caller returns the host
+    to its previous release. A dropped connection is opened once more for
+    that; returns None when the host cannot be reached again.
+    """
+    try:
+        return _activate(session, release_id, compose_text, session.image_ids)
+    except KeyboardInterrupt:
+        # NOTE: a Ctrl-C during `compose up` leaves that command running on
+        # the host, so it may still be changing containers while the previous
+        # release starts.
+        session.say(session.name, "interrupted; returning to the previous release")
+        return HealthReport(False, f"{INTERRUPTED} by Ctrl-C", final=True)
+    except remote.ConnectionLost as error:
+        session.say(session.name, f"{error}; reconnecting")
+        if not session.reconnect():
+            return None
+        return HealthReport(False, "SSH connection lost during the start", final=True)
+
+
+def _lost_detail(name):
+    return (
+        "SSH connection lost during the start and the host cannot be reached; "
+        f"check what runs there, then deploy again (`inv lock --host {name}` "
+        "shows whether the lock is still held)"
+    )
+
+
+def _activate(session, release_id, compose_text, image_ids):
     problem = session.start(release_id)
     if problem:
         return HealthReport(False, problem, final=True)
@@ -267,13 +314,13 @@ def _print_outcomes(result, say):
         say(outcome.host, f"{outcome.state}{detail}")
 
 
-def _failure_line(result, release_id):
+def _failure_line(result, release_id, what="did not complete"):
     failed = [o for o in result.outcomes if o.state not in (DEPLOYED,)]
     names = ", ".join(f"{o.host} {o.state}" for o in failed)
     causes = [o for o in failed if o.detail and not o.detail.startswith(STOPPED)]
     first = next(iter(causes or [o for o in failed if o.detail]), None)
     reason = f" ({first.detail})" if first else ""
-    return f"deploy of {release_id} did not complete: {names}{reason}"
+    return f"deploy of {release_id} {what}: {names}{reason}"
 
 
 # --- dry run ----------------------------------------------------------------

@@ -115,6 +115,7 @@ def acquire(remote, record, stale_after, wait_seconds=0, break_stale=False, say=
     deadline = time.monotonic() + max(wait_seconds, 0)
     compose_dir = remote.host.compose_dir
     payload = json.dumps(record)
+    waited = False
     # Each pass either takes the lock, breaks a stale one or sleeps, so the
     # bound only matters when the lock keeps appearing and vanishing.
     for _ in range(int(wait_seconds / WAIT_POLL_SECONDS) + 10):
@@ -134,6 +135,11 @@ def acquire(remote, record, stale_after, wait_seconds=0, break_stale=False, say=
             continue
         if time.monotonic() >= deadline:
             raise LockHeld(_held_message(remote.name, status, reason))
+        if say and not waited:
+            say(
+                f"waiting up to {wait_seconds} s for the lock held by {status.holder()}"
+            )
+        waited = True
         time.sleep(min(WAIT_POLL_SECONDS, max(deadline - time.monotonic(), 0.1)))
     raise LockHeld(f"{remote.name}: could not take the deploy lock; retry the deploy")
 

@@ -74,6 +74,17 @@ class HostSession:
         target = f"{self.remote.connection.user}@{self.host.address}:{self.host.port}"
         self.say(self.name, f"connected to {target}", started)
 
+    def reconnect(self):
+        """Replace a dropped connection with a new one; return False when that fails."""
+        self.remote.close()
+        try:
+            self.remote = remote.connect(self.host, accept_new_host_key=False)
+        except DeployError as error:
+            log.warning("%s: reconnecting failed: %s", self.name, error)
+            return False
+        self.say(self.name, "reconnected")
+        return True
+
     def take_lock(self, action, release_id, commit_sha):
         started = time.monotonic()
         record = lock.owner_record(action, release_id, commit_sha)
