@@ -1,6 +1,11 @@
 """Health gate verdicts from `docker inspect` data."""
 
+from types import SimpleNamespace
+
+import pytest
+
 from shipyard.deploy import health
+from shipyard.deploy import session as session_module
 
 
 def inspect_entry(
@@ -96,3 +101,54 @@ def test_project_waits_for_missing_service_and_sorts_failures_first():
         ("web", health.PASSED),
     ]
     assert health.describe(verdicts) == "api (unhealthy), worker (no container yet)"
+
+
+FLAP_REASON = (
+    "a container with a health check passes on the first `healthy` status; "
+    "stable_seconds and StabilityClock apply only to containers without one"
+)
+
+
+def flap(statuses):
+    """Return one `Container` list per poll, the web service reporting `statuses`."""
+    return [
+        health.parse_inspect([inspect_entry("web", health_status=status)])
+        for status in statuses
+    ]
+
+
+def test_flapping_health_check_fails_while_unhealthy():
+    clock = health.StabilityClock()
+    polls = flap(["healthy", "unhealthy"])
+    verdicts = health.judge_project(polls[1], ["web"], {}, 5, clock, 1.0)
+    assert verdicts[0].state == health.FAILED
+    assert verdicts[0].reason == "unhealthy"
+
+
+@pytest.mark.xfail(strict=True, reason=FLAP_REASON)
+def test_flapping_health_check_not_passed_until_stable():
+    clock = health.StabilityClock()
+    states = [
+        health.judge_project(containers, ["web"], {}, 5, clock, float(second))[0].state
+        for second, containers in enumerate(flap(["healthy", "unhealthy", "healthy"]))
+    ]
+    assert states[0] != health.PASSED
+    assert states[2] != health.PASSED
+
+
+@pytest.mark.xfail(strict=True, reason=FLAP_REASON)
+def test_gate_rejects_health_check_that_keeps_flapping(monkeypatch):
+    monkeypatch.setattr(session_module, "POLL_SECONDS", 0.05)
+    settings = SimpleNamespace(deploy={"health_timeout": 2, "stable_seconds": 1})
+    host = SimpleNamespace(name="h", http_checks=(), project_name="p", compose_dir="/x")
+    gate = session_module.HostSession(settings, host, lambda *_: None, None)
+    cycle = flap(["healthy", "unhealthy", "healthy"])
+    polls = []
+
+    def containers():
+        polls.append(cycle[len(polls) % len(cycle)])
+        return polls[-1]
+
+    monkeypatch.setattr(gate, "containers", containers)
+    report = gate.wait_healthy("services:\n  web:\n    image: web\n", {})
+    assert not report.passed, f"passed after {len(polls)} inspection(s)"
