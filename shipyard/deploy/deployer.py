@@ -70,7 +70,7 @@ class DeployFailed(DeployError):
 
 
 class DeployInterrupted(DeployFailed):
-    """A deploy stopped by Ctrl-C, after the hosts it reached went back to their previous release."""
+    """A deploy that Ctrl-C stopped, after returning hosts to their previous release."""
 
     exit_code = 130
 

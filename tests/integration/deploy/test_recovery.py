@@ -69,17 +69,26 @@ def test_prune_removes_only_unused_images(project, releases):
     assert image_present(third["images"]["worker"]["reference"])
 
 
-def test_wait_lock_succeeds_after_holder_ends(project, releases):
-    lock = project.compose_dirs["primary"] / "deploy.lock"
-    holder = subprocess.Popen(
-        [sys.executable, "-m", "invoke", "deploy", "--manifest"]
-        + [str(project.write_manifest(releases["v1"], "v1.json"))],
+def start_inv(project, *args):
+    """Start `inv ARGS` in the project without waiting; stdout and stderr are pipes."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "invoke", *(str(arg) for arg in args)],
         cwd=project.root,
         env={**os.environ, "SHIPYARD_REGISTRY_PASSWORD": PASSWORD},
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+    )
+
+
+def test_wait_lock_succeeds_after_holder_ends(project, releases):
+    lock = project.compose_dirs["primary"] / "deploy.lock"
+    holder = start_inv(
+        project,
+        "deploy",
+        "--manifest",
+        project.write_manifest(releases["v1"], "v1.json"),
     )
     try:
         deadline = time.monotonic() + 60
@@ -134,15 +143,7 @@ def read_until(process, text, timeout):
 def test_ctrl_c_during_health_wait_restores_previous(project, releases):
     deploy(project, releases["v1"])
     manifest = project.write_manifest(releases["v3"], "v3.json")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "invoke", "deploy", "--manifest", str(manifest)],
-        cwd=project.root,
-        env={**os.environ, "SHIPYARD_REGISTRY_PASSWORD": PASSWORD},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_inv(project, "deploy", "--manifest", manifest)
     try:
         read_until(process, f"started release {releases['v3']['release_id']}", 120)
         time.sleep(1)
