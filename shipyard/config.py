@@ -497,6 +497,12 @@ def _check_deploy(data):
     for flag in ("prune_images", "accept_new_host_keys", "fleet_rollback"):
         _check_type(data[flag], bool, f"{key}.{flag}")
     _check_type(data["order"], list, f"{key}.order")
+    for index, name in enumerate(data["order"]):
+        if not isinstance(name, str) or not HOST_NAME.match(name):
+            raise ConfigError(
+                f"{key}.order[{index}]: {name!r} is not a host name; list names "
+                "from shipyard.hosts"
+            )
     _check_type(data["services_map"], dict, f"{key}.services_map")
     for compose_name, manifest_name in data["services_map"].items():
         _check_type(manifest_name, str, f"{key}.services_map.{compose_name}")

@@ -7,27 +7,27 @@ helper configured in the user's own `~/.docker/config.json` cannot break
 them.
 """
 
-import json
 import os
 
-from shipyard import process
+from shipyard import manifest, process
 from shipyard.errors import DockerUnavailable, ShipyardError
 
 
 def config_dir(settings):
     """Return the private docker client config folder, created with mode 0700."""
     folder = settings.output_dir / "docker-config"
+    config = folder / "config.json"
+    if config.exists():
+        return folder
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        config = folder / "config.json"
-        if not config.exists():
-            config.write_text(json.dumps({"auths": {}}) + "\n")
-            config.chmod(0o600)
     except OSError as error:
         raise ShipyardError(
             f"cannot create {folder}: {error.strerror}; check that "
             "shipyard.output_dir is writable"
         ) from None
+    manifest.write_atomic(config, {"auths": {}})
+    config.chmod(0o600)
     return folder
 
 

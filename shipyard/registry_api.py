@@ -9,6 +9,7 @@ import hashlib
 import ipaddress
 import json
 import re
+import time
 
 from shipyard.errors import RegistryError
 
@@ -20,6 +21,8 @@ MANIFEST_TYPES = (
 )
 INDEX_TYPES = MANIFEST_TYPES[2:]
 TIMEOUT = 15
+ATTEMPTS = 3
+RETRY_PAUSE = 0.5  # seconds, times the attempt number
 MAX_CHILD_MANIFESTS = 16
 
 
@@ -47,7 +50,7 @@ class RegistryClient:
     def reachable(self):
         """Return True when anything answers HTTP on `/v2/`, with or without auth."""
         try:
-            self._send("GET", "/v2/", {})
+            self._send_once("GET", "/v2/", {})
         except RegistryError:
             return False
         return True
@@ -125,6 +128,26 @@ class RegistryClient:
         return response
 
     def _send(self, method, path, headers):
+        """Send one request, retrying connection errors and 5xx answers.
+
+        Up to `ATTEMPTS` tries with a short growing pause, so a registry
+        that blips once does not fail a release, and a dead one fails
+        within seconds.
+        """
+        for attempt in range(1, ATTEMPTS + 1):
+            last_try = attempt == ATTEMPTS
+            try:
+                response = self._send_once(method, path, headers)
+            except RegistryError:
+                if last_try:
+                    raise
+            else:
+                if response.status_code < 500 or last_try:
+                    return response
+            time.sleep(RETRY_PAUSE * attempt)
+        raise AssertionError("unreachable")
+
+    def _send_once(self, method, path, headers):
         import requests
 
         if self._session is None:

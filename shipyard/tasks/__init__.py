@@ -4,11 +4,13 @@ import copy
 
 from invoke import Collection
 
-from shipyard import config
+from shipyard import cli_errors, config
 from shipyard.tasks import build, ecr_login, manifest, push, release, verify
 from shipyard.tasks import preflight as preflight_tasks
 from shipyard.tasks import deploy as deploy_tasks
 from shipyard.tasks import ecr_policy, notify
+
+cli_errors.install()
 
 namespace = Collection()
 namespace.add_task(preflight_tasks.preflight)

@@ -120,6 +120,7 @@ def test_ecr_address_override_strips_scheme():
         ),
         (example(build={"parallel": True}), {}, "shipyard.build.parallel: expected an integer"),
         (example(tags="x"), {}, "shipyard.tags: expected a mapping"),
+        (example(deploy={"order": [1, 2]}), {}, "shipyard.deploy.order[0]: 1 is not a host name"),
     ],
 )
 def test_invalid_config_names_key(data, environ, expected):

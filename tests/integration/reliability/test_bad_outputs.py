@@ -123,8 +123,6 @@ def test_build_on_full_disk(project, tmp_path):
     assert "filler" in leftover
 
 
-@pytest.mark.xfail(strict=True, reason="engine.config_dir leaves an empty "
-                   "docker-config/config.json when its write fails")
 def test_full_disk_leaves_no_empty_file(project, tmp_path):
     folder = _full_tmpfs(tmp_path)
     try:

@@ -114,19 +114,24 @@ def test_registry_500_during_verify(tmp_path, registry):
         project.commit("release through the proxy")
         for phase in ("build", "push"):
             assert project.inv(phase).returncode == 0
-        # One 500 is enough: verify does not retry a failed registry request.
+        # A single 500 is retried; one that persists through every retry fails.
         proxy.max_failures = 1
+        retried = project.inv("verify")
+        proxy.max_failures = 100
+        proxy.failures = 0
 
         result = project.inv("verify")
 
+        assert retried.returncode == 0, retried.stderr
         line = assert_clean_failure(result, proxy.address, "HTTP 500")
         assert "manifests" in line
         assert project.manifest_path.read_bytes() == before
         assert not state(project, "verify").exists()
         assert state(project, "push").exists()
 
+        proxy.max_failures = 0
         finish(project, "verify", "manifest")
-        assert proxy.failures == 1
+        assert proxy.failures == 3
     finally:
         proxy.stop()
 

@@ -73,9 +73,8 @@ def test_bad_argument_rejected_by_invoke(project, arguments, needle):
     assert needle in lines[0]
 
 
-@pytest.mark.xfail(strict=True, reason="Invoke casts --wait-lock with int() and "
-                   "lets the ValueError out as a traceback")
 def test_wait_lock_letters_rejected(project):
     result = project.inv("deploy", "--wait-lock", "abc")
 
-    assert_clean_failure(result, "abc")
+    assert_clean_failure(result, "'abc'", "--wait-lock", "an integer")
+    assert result.returncode == 2
