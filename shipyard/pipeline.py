@@ -10,6 +10,7 @@ manifest is written last and only when every phase before it passed.
 """
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from shipyard import (
@@ -63,10 +64,11 @@ def scan_images(settings, release, services):
 
     if "image-secret" in settings.preflight["skip"]:
         return 0
+    references = [f"{settings.image_name(s)}:{release.tags[0]}" for s in services]
     report = checks.Report(checks=["image-secret"])
-    for service in services:
-        reference = f"{settings.image_name(service)}:{release.tags[0]}"
-        report.add(scan_image(reference))
+    with ThreadPoolExecutor(max_workers=max(1, len(references))) as pool:
+        for findings in pool.map(scan_image, references):
+            report.add(findings)
     if report.findings or report.warnings:
         checks.render(report)
     if report.failed:

@@ -86,6 +86,26 @@ class RegistryClient:
         media_type = response.headers.get("Content-Type", "").split(";")[0]
         return digest, media_type, body
 
+    def put_tag(self, repository, digest, tag):
+        """Point `tag` at the manifest `digest` by putting the same bytes under it."""
+        found = self.manifest(repository, digest)
+        if found is None:
+            raise RegistryError(
+                f"registry {self.address}: {repository}@{digest} not found after "
+                "the push; run `inv push` again"
+            )
+        _, media_type, body = found
+        path = f"/v2/{repository}/manifests/{tag}"
+        response = self._request(
+            "PUT", path, headers={"Content-Type": media_type}, data=body
+        )
+        stored = response.headers.get("Docker-Content-Digest", digest)
+        if response.status_code not in (200, 201) or stored != digest:
+            raise RegistryError(
+                f"registry {self.address}: tagging {repository}@{digest} as {tag} "
+                f"failed (HTTP {response.status_code}); check push permissions"
+            )
+
     def image_size(self, repository, body, media_type):
         """Return the compressed size in bytes: config plus layers of the manifest.
 
@@ -109,16 +129,12 @@ class RegistryClient:
             layer.get("size", 0) for layer in layers
         )
 
-    def _request(self, method, path, headers=None):
-        import requests
-
-        if self._session is None:
-            self._session = requests.Session()
+    def _request(self, method, path, headers=None, data=None):
         headers = dict(headers or {})
-        response = self._send(method, path, headers)
+        response = self._send(method, path, headers, data)
         if response.status_code == 401:
             self._authorize(response.headers.get("WWW-Authenticate", ""))
-            response = self._send(method, path, headers)
+            response = self._send(method, path, headers, data)
         if response.status_code == 401:
             raise RegistryError(
                 f"registry {self.address} rejected the credentials (HTTP 401); "
@@ -127,7 +143,7 @@ class RegistryClient:
             )
         return response
 
-    def _send(self, method, path, headers):
+    def _send(self, method, path, headers, data=None):
         """Send one request, retrying connection errors and 5xx answers.
 
         Up to `ATTEMPTS` tries with a short growing pause, so a registry
@@ -137,7 +153,7 @@ class RegistryClient:
         for attempt in range(1, ATTEMPTS + 1):
             last_try = attempt == ATTEMPTS
             try:
-                response = self._send_once(method, path, headers)
+                response = self._send_once(method, path, headers, data)
             except RegistryError:
                 if last_try:
                     raise
@@ -147,7 +163,7 @@ class RegistryClient:
             time.sleep(RETRY_PAUSE * attempt)
         raise AssertionError("unreachable")
 
-    def _send_once(self, method, path, headers):
+    def _send_once(self, method, path, headers, data=None):
         import requests
 
         if self._session is None:
@@ -158,7 +174,12 @@ class RegistryClient:
         self.requests += 1
         try:
             return self._session.request(
-                method, self.base + path, headers=headers, auth=auth, timeout=TIMEOUT
+                method,
+                self.base + path,
+                headers=headers,
+                data=data,
+                auth=auth,
+                timeout=TIMEOUT,
             )
         except requests.exceptions.ConnectionError:
             raise RegistryError(
