@@ -80,6 +80,7 @@ def rewrite(text, images, source="compose file"):
             "defined; add it under services: or map it with deploy.services_map"
         )
 
+    _detach_unreleased_mergers(document, services, images)
     _rewrite_anchored(services, images)
     _rewrite_anchored_scalars(document, services, images)
     _drop_merged_builds(document, services, images)
@@ -193,6 +194,45 @@ def _key_owner(service, key):
 
 def _image_owner(service):
     return _key_owner(service, "image")
+
+
+def _detach_unreleased_mergers(document, services, images):
+    """Give each unreleased service that merges a released one its own keys.
+
+    A released service loses `build:` and gets a new `image:`. A service
+    outside the release that merges it with `<<:` must keep what it had, so
+    its merged keys are copied in and its `<<:` dropped.
+    """
+    released = [services[name] for name in images if hasattr(services[name], "items")]
+    for name, service in list(services.items()):
+        if name in images or not hasattr(service, "items"):
+            continue
+        if any(_merges_from(service, source) for source in released):
+            services[name] = _without_merge(service, drop=None)
+            _forget_referrer(document, service)
+
+
+def _merges_from(mapping, source):
+    """Return True when `mapping` merges `source`, directly or through another merge."""
+    return any(
+        merged is source or _merges_from(merged, source)
+        for merged in _merge_sources(mapping)
+    )
+
+
+def _forget_referrer(node, old):
+    """Drop `old` from every mapping's list of mappings that merge it.
+
+    ruamel.yaml updates those referrers when a key is deleted, and a
+    detached one would make that fail.
+    """
+    if hasattr(node, "non_merged_items"):
+        node._ref[:] = [referrer for referrer in node._ref if referrer is not old]
+        for _key, value in node.non_merged_items():
+            _forget_referrer(value, old)
+    elif isinstance(node, list):
+        for value in node:
+            _forget_referrer(value, old)
 
 
 def _rewrite_anchored(services, images):

@@ -265,3 +265,43 @@ def test_merged_build_partial_release_inlines_without_build():
     assert "build" not in services["web"]
     assert services["worker"]["build"] == "./app"
     assert services["worker"]["image"] == f"{repository}:old"
+
+
+MERGED_SERVICE = """\
+services:
+  web: &web
+    build: .
+    image: r/app:old
+  worker:
+    <<: *web
+    command: w
+"""
+
+
+def test_released_service_merged_by_unreleased_one():
+    output = compose_file.rewrite(MERGED_SERVICE, {"web": image("r/app")})
+
+    assert output == (
+        "services:\n"
+        "  web:\n"
+        f"    image: r/app@{DIGEST}\n"
+        "  worker:\n"
+        "    build: .\n"
+        "    image: r/app:old\n"
+        "    command: w\n"
+    )
+
+
+def test_released_service_merged_by_released_one():
+    entry = image("r/app")
+
+    output = compose_file.rewrite(MERGED_SERVICE, {"web": entry, "worker": entry})
+
+    assert output == (
+        "services:\n"
+        "  web: &web\n"
+        f"    image: r/app@{DIGEST}\n"
+        "  worker:\n"
+        "    <<: *web\n"
+        "    command: w\n"
+    )
