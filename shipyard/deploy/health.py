@@ -3,7 +3,9 @@
 A service passes when each of its containers is
 
 - `running` with a health check whose status is exactly `healthy`
-  (`unhealthy` contains the word, so a substring test would pass it),
+  (`unhealthy` contains the word, so a substring test would pass it) and
+  has stayed `healthy` for `stable_seconds`, so a check that flaps does not
+  pass on one good probe,
 - `running` without a health check and unchanged (same start time, no
   restart) for `stable_seconds`,
 - or `exited` with code 0 and restart policy `no`: a one-shot job such as a
@@ -46,12 +48,20 @@ class Verdict:
 
 @dataclass
 class StabilityClock:
-    """When each running container without a health check was first seen as is."""
+    """When each running container was first seen in its current state.
+
+    A restart or a change of health status starts the count again.
+    """
 
     first_seen: dict = field(default_factory=dict)
 
     def stable_for(self, container, now):
-        key = (container.id, container.started_at, container.restart_count)
+        key = (
+            container.id,
+            container.started_at,
+            container.restart_count,
+            container.health,
+        )
         since = self.first_seen.setdefault(container.id, (key, now))
         if since[0] != key:
             self.first_seen[container.id] = (key, now)
@@ -116,18 +126,17 @@ def _judge_state(container, stable_seconds, stable_for):
 
 
 def _judge_running(container, stable_seconds, stable_for):
-    if container.health == "healthy":
-        return Verdict(PASSED, container.service, "healthy", container.id)
     if container.health == "unhealthy":
         return _failed(container, "unhealthy")
-    if container.health:
+    if container.health and container.health != "healthy":
         return Verdict(WAITING, container.service, container.health, container.id)
+    state = container.health or "running"
     if stable_for >= stable_seconds:
-        return Verdict(PASSED, container.service, "running", container.id)
+        return Verdict(PASSED, container.service, state, container.id)
     return Verdict(
         WAITING,
         container.service,
-        f"running for {stable_for:.0f} of {stable_seconds} s",
+        f"{state} for {stable_for:.0f} of {stable_seconds} s",
         container.id,
     )
 

@@ -93,7 +93,7 @@ def test_project_waits_for_missing_service_and_sorts_failures_first():
         ]
     )
     verdicts = health.judge_project(
-        containers, ["web", "api", "worker"], {}, 5, health.StabilityClock(), 0.0
+        containers, ["web", "api", "worker"], {}, 0, health.StabilityClock(), 0.0
     )
     assert [(v.service, v.state) for v in verdicts] == [
         ("api", health.FAILED),
@@ -101,12 +101,6 @@ def test_project_waits_for_missing_service_and_sorts_failures_first():
         ("web", health.PASSED),
     ]
     assert health.describe(verdicts) == "api (unhealthy), worker (no container yet)"
-
-
-FLAP_REASON = (
-    "a container with a health check passes on the first `healthy` status; "
-    "stable_seconds and StabilityClock apply only to containers without one"
-)
 
 
 def flap(statuses):
@@ -125,7 +119,6 @@ def test_flapping_health_check_fails_while_unhealthy():
     assert verdicts[0].reason == "unhealthy"
 
 
-@pytest.mark.xfail(strict=True, reason=FLAP_REASON)
 def test_flapping_health_check_not_passed_until_stable():
     clock = health.StabilityClock()
     states = [
@@ -136,7 +129,6 @@ def test_flapping_health_check_not_passed_until_stable():
     assert states[2] != health.PASSED
 
 
-@pytest.mark.xfail(strict=True, reason=FLAP_REASON)
 def test_gate_rejects_health_check_that_keeps_flapping(monkeypatch):
     monkeypatch.setattr(session_module, "POLL_SECONDS", 0.05)
     settings = SimpleNamespace(deploy={"health_timeout": 2, "stable_seconds": 1})
@@ -150,5 +142,18 @@ def test_gate_rejects_health_check_that_keeps_flapping(monkeypatch):
         return polls[-1]
 
     monkeypatch.setattr(gate, "containers", containers)
+    monkeypatch.setattr(gate, "_failure_logs", lambda report: "")
     report = gate.wait_healthy("services:\n  web:\n    image: web\n", {})
     assert not report.passed, f"passed after {len(polls)} inspection(s)"
+
+
+def test_healthy_passes_once_stable():
+    clock = health.StabilityClock()
+    steady = flap(["healthy", "healthy", "healthy"])
+
+    states = [
+        health.judge_project(containers, ["web"], {}, 2, clock, float(second))[0].state
+        for second, containers in enumerate(steady)
+    ]
+
+    assert states == [health.WAITING, health.WAITING, health.PASSED]
