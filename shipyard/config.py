@@ -8,6 +8,7 @@ the merged `shipyard` mapping and turns it into typed settings, or raises
 keys left empty.
 """
 
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -217,8 +218,9 @@ def load(mapping, root=None, environ=None):
     _int(data["build"]["parallel"], "shipyard.build.parallel", 0, 64)
     _int(data["build"]["timeout"], "shipyard.build.timeout", 1, 86400)
     _check_type(data["build"]["platform"], str, "shipyard.build.platform")
+    _check_preflight(data["preflight"])
     hosts = _hosts(data["hosts"])
-    _check_deploy(data["deploy"])
+    _check_deploy(data["deploy"], hosts)
     verify = _check_verify(data["verify"])
     _check_ecr_policy(data["ecr_policy"])
     return Settings(
@@ -379,7 +381,7 @@ def _service(entry, where, app_dir, project):
             "lowercase letters, digits and separators (. _ - /)"
         )
     max_size_mb = entry.get("max_size_mb", 500)
-    if max_size_mb <= 0:
+    if not math.isfinite(max_size_mb) or max_size_mb <= 0:
         raise ConfigError(f"{where}.max_size_mb: must be above zero, got {max_size_mb}")
     build_args = entry.get("build_args", {})
     for arg, value in build_args.items():
@@ -458,6 +460,10 @@ def _hosts(data):
         where = f"{key}.{name}"
         if not HOST_NAME.match(name):
             raise ConfigError(f"{where}: invalid host name {name!r}")
+        if name == "all":
+            raise ConfigError(
+                f"{where}: `all` is reserved for `--host all`; rename the host"
+            )
         _check_entry(entry, HOST_KEYS, where)
         for required in ("address", "compose_dir"):
             if not entry.get(required):
@@ -471,6 +477,7 @@ def _hosts(data):
                 "path on the host"
             )
         _check_http_checks(entry.get("http_checks", []), f"{where}.http_checks")
+        _positive(entry.get("connect_timeout", 10), f"{where}.connect_timeout")
         hosts[name] = Host(
             name=name,
             address=entry["address"],
@@ -486,7 +493,22 @@ def _hosts(data):
     return hosts
 
 
-def _check_deploy(data):
+def _check_preflight(data):
+    key = "shipyard.preflight"
+    for name in ("env_allowlist", "skip"):
+        _check_type(data[name], list, f"{key}.{name}")
+        for index, item in enumerate(data[name]):
+            _check_type(item, str, f"{key}.{name}[{index}]")
+    for flag in ("require_digest", "detect_secrets"):
+        _check_type(data[flag], bool, f"{key}.{flag}")
+    _string(data["baseline"], f"{key}.baseline")
+    _check_type(data["build_args"], dict, f"{key}.build_args")
+    for arg, value in data["build_args"].items():
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            raise ConfigError(f"{key}.build_args.{arg}: expected a string")
+
+
+def _check_deploy(data, hosts):
     key = "shipyard.deploy"
     _check_type(data["compose_file"], str, f"{key}.compose_file")
     _check_type(data["project_name"], str, f"{key}.project_name")
@@ -497,11 +519,20 @@ def _check_deploy(data):
     for flag in ("prune_images", "accept_new_host_keys", "fleet_rollback"):
         _check_type(data[flag], bool, f"{key}.{flag}")
     _check_type(data["order"], list, f"{key}.order")
-    for index, name in enumerate(data["order"]):
+    order = data["order"]
+    for index, name in enumerate(order):
         if not isinstance(name, str) or not HOST_NAME.match(name):
             raise ConfigError(
                 f"{key}.order[{index}]: {name!r} is not a host name; list names "
                 "from shipyard.hosts"
+            )
+        if name in order[:index]:
+            raise ConfigError(f"{key}.order[{index}]: host {name!r} is listed twice")
+        # The default order names primary and backup, which a one-host setup lacks.
+        if hosts and order != DEFAULTS["deploy"]["order"] and name not in hosts:
+            known = ", ".join(sorted(hosts))
+            raise ConfigError(
+                f"{key}.order[{index}]: unknown host {name!r}; configured hosts: {known}"
             )
     _check_type(data["services_map"], dict, f"{key}.services_map")
     for compose_name, manifest_name in data["services_map"].items():
@@ -514,6 +545,18 @@ def _check_http_checks(checks, where):
         _check_entry(check, HTTP_CHECK_KEYS, item)
         if not str(check.get("url", "")).startswith(("http://", "https://")):
             raise ConfigError(f"{item}.url: missing or not an http:// or https:// URL")
+        if "status" in check and not 100 <= check["status"] <= 599:
+            raise ConfigError(
+                f"{item}.status: {check['status']} is not an HTTP status (100..599)"
+            )
+        if "timeout" in check:
+            _positive(check["timeout"], f"{item}.timeout")
+
+
+def _positive(value, key):
+    """Raise unless `value` is a finite number above zero."""
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"{key}: must be a number above zero, got {value!r}")
 
 
 def _check_entry(entry, schema, where):

@@ -51,15 +51,21 @@ def new_reference(current, image):
 def released_services(manifest, services_map=None):
     """Return compose service name -> manifest image entry for `manifest`.
 
-    `services_map` maps a compose service name to a manifest service name;
-    services not named in it use the same name on both sides.
+    `services_map` maps a compose service name to a manifest service name,
+    and several compose services may run one manifest image. A manifest
+    service named in the map is used only under its mapped names; the others
+    use the same name on both sides.
     """
-    services_map = services_map or {}
-    by_manifest_name = {value: key for key, value in services_map.items()}
-    return {
-        by_manifest_name.get(name, name): image
-        for name, image in manifest["images"].items()
-    }
+    images = manifest["images"]
+    released, mapped = {}, set()
+    for compose_name, manifest_name in (services_map or {}).items():
+        if manifest_name in images:
+            released[compose_name] = images[manifest_name]
+            mapped.add(manifest_name)
+    for name, image in images.items():
+        if name not in mapped:
+            released.setdefault(name, image)
+    return released
 
 
 def rewrite(text, images, source="compose file"):
@@ -80,6 +86,7 @@ def rewrite(text, images, source="compose file"):
             "defined; add it under services: or map it with deploy.services_map"
         )
 
+    _check_unreleased_images(services, images, source)
     _detach_unreleased_mergers(document, services, images)
     _rewrite_anchored(services, images)
     _rewrite_anchored_scalars(document, services, images)
@@ -194,6 +201,35 @@ def _key_owner(service, key):
 
 def _image_owner(service):
     return _key_owner(service, "image")
+
+
+def _check_unreleased_images(services, images, source):
+    """Reject a service left on a moving tag of the release's own registry.
+
+    A compose service whose image is in the release's registry, under a
+    repository that no manifest image uses, would keep running whatever
+    its tag points at. A reference pinned by digest, or a repository the
+    release does use (a partial release of services sharing an image), is
+    left as it is.
+    """
+    repositories = {image["repository"] for image in images.values()}
+    registries = {imageref.parse(name).registry for name in repositories} - {""}
+    for name, service in services.items():
+        if name in images or not hasattr(service, "get"):
+            continue
+        value = str(service.get("image", "") or "")
+        try:
+            parsed = imageref.parse(value) if value else None
+        except imageref.InvalidReference:
+            continue
+        if parsed is None or parsed.digest or parsed.registry not in registries:
+            continue
+        if parsed.repository not in repositories:
+            raise ComposeFileError(
+                f"{source}: service {name} runs {value} from the release's registry, "
+                "but the manifest has no image for it; release it too, map it with "
+                "deploy.services_map, or pin it by digest"
+            )
 
 
 def _detach_unreleased_mergers(document, services, images):

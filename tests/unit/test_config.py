@@ -121,6 +121,33 @@ def test_ecr_address_override_strips_scheme():
         (example(build={"parallel": True}), {}, "shipyard.build.parallel: expected an integer"),
         (example(tags="x"), {}, "shipyard.tags: expected a mapping"),
         (example(deploy={"order": [1, 2]}), {}, "shipyard.deploy.order[0]: 1 is not a host name"),
+        (
+            example(hosts={"primary": {"address": "h", "compose_dir": "/srv"}},
+                    deploy={"order": ["primray"]}),
+            {},
+            "shipyard.deploy.order[0]: unknown host 'primray'",
+        ),
+        (example(deploy={"order": ["a", "a"]}), {}, "shipyard.deploy.order[1]: host 'a' is listed twice"),
+        (example(hosts={"all": {"address": "h", "compose_dir": "/srv"}}), {}, "shipyard.hosts.all: `all` is reserved"),
+        (
+            example(hosts={"p": {"address": "h", "compose_dir": "/s", "connect_timeout": -5}}),
+            {},
+            "shipyard.hosts.p.connect_timeout: must be a number above zero",
+        ),
+        (
+            example(hosts={"p": {"address": "h", "compose_dir": "/s",
+                                 "http_checks": [{"url": "http://x/", "status": 99999}]}}),
+            {},
+            "shipyard.hosts.p.http_checks[0].status: 99999 is not an HTTP status",
+        ),
+        (
+            example(services=[{"name": "a", "context": "website", "max_size_mb": float("nan")}]),
+            {},
+            "shipyard.services[0].max_size_mb: must be above zero",
+        ),
+        (example(preflight={"skip": "detect-secrets"}), {}, "shipyard.preflight.skip: expected a list"),
+        (example(preflight={"detect_secrets": "no"}), {}, "shipyard.preflight.detect_secrets: expected true or false"),
+        (example(preflight={"env_allowlist": 5}), {}, "shipyard.preflight.env_allowlist: expected a list"),
     ],
 )
 def test_invalid_config_names_key(data, environ, expected):

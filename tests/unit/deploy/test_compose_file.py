@@ -305,3 +305,43 @@ def test_released_service_merged_by_released_one():
         "    <<: *web\n"
         "    command: w\n"
     )
+
+
+THREE_SERVICES = """\
+services:
+  auth:
+    image: 127.0.0.1:5000/fin/auth:main
+  website:
+    image: 127.0.0.1:5000/fin/website:main
+  db:
+    image: postgres:16.4-alpine
+"""
+
+
+def test_release_missing_registry_service_rejected():
+    with pytest.raises(compose_file.ComposeFileError) as caught:
+        compose_file.rewrite(THREE_SERVICES, {"auth": image("127.0.0.1:5000/fin/auth")})
+
+    assert "service website runs 127.0.0.1:5000/fin/website:main" in str(caught.value)
+
+
+def test_release_with_every_registry_service_passes():
+    entries = {
+        "auth": image("127.0.0.1:5000/fin/auth"),
+        "website": image("127.0.0.1:5000/fin/website"),
+    }
+
+    output = compose_file.rewrite(THREE_SERVICES, entries)
+
+    assert "image: postgres:16.4-alpine" in output
+    assert "website:main" not in output
+
+
+def test_services_map_many_to_one():
+    manifest = {"images": {"app": image("r/app"), "auth": image("r/auth")}}
+
+    released = compose_file.released_services(manifest, {"web": "app", "worker": "app"})
+
+    assert sorted(released) == ["auth", "web", "worker"]
+    assert released["web"] is manifest["images"]["app"]
+    assert released["worker"] is manifest["images"]["app"]
