@@ -42,6 +42,8 @@ RELEASE_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{7,40}(-dirty)?$")
 class ManifestError(ShipyardError):
     """A manifest file that is missing, unreadable or invalid."""
 
+    exit_code = 2
+
 
 def build(release, images, registry):
     """Return the manifest mapping for `release` and its pushed `images`.

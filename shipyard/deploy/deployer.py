@@ -9,6 +9,7 @@ too, so every host ends on the same release.
 """
 
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from pathlib import Path
 from shipyard import manifest as manifest_module
 from shipyard.deploy import compose_file, history, lock, remote
 from shipyard.deploy.session import HealthReport, HostSession
-from shipyard.errors import ConfigError, DeployError
+from shipyard.errors import ConfigError, DeployError, UsageError
 
 DEPLOYED = "deployed"
 ROLLED_BACK = "failed, rolled back"
@@ -375,6 +376,7 @@ def rollback(settings, host_name, to, options, say=None, environ=None):
     """Return each selected host to its previous release, or to `to`."""
     say = say or Announcer()
     environ = os.environ if environ is None else environ
+    _check_rollback_target(to)
     result = Result()
     for host in select_hosts(settings, host_name):
         outcome = _rollback_host(settings, host, to, options, say, environ)
@@ -385,6 +387,18 @@ def rollback(settings, host_name, to, options, say=None, environ=None):
         details = "; ".join(f"{o.host}: {o.detail or o.state}" for o in failed)
         raise DeployFailed(f"rollback did not complete: {details}")
     return result
+
+
+def _check_rollback_target(to):
+    """Reject a `--to` value that can name no release, before connecting."""
+    if to is None:
+        return
+    if manifest_module.RELEASE_ID.match(to) or re.fullmatch(r"[0-9a-f]{7,40}", to):
+        return
+    raise UsageError(
+        f"invalid --to {to!r}: expected a release id such as "
+        "20261204-153000-abc1234, or 7 to 40 hex characters of a commit"
+    )
 
 
 def _rollback_host(settings, host, to, options, say, environ):

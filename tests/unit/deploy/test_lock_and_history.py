@@ -105,3 +105,21 @@ def test_plan_lists_changed_and_unchanged_services():
     ]
     first = deployer.plan_lines(new, None)
     assert first[1] == f"web: not deployed -> {DIGEST_B[:19]}"
+
+
+@pytest.mark.parametrize("target", ["zz", "abc", "HEAD~1", "20261204-153000", "../x"])
+def test_rollback_target_rejected_before_connect(target):
+    from shipyard.deploy.deployer import _check_rollback_target
+    from shipyard.errors import UsageError
+
+    with pytest.raises(UsageError) as caught:
+        _check_rollback_target(target)
+
+    assert repr(target) in str(caught.value)
+
+
+@pytest.mark.parametrize("target", [None, "abc1234", "a" * 40, "20261204-153000-abc1234"])
+def test_rollback_target_accepted(target):
+    from shipyard.deploy.deployer import _check_rollback_target
+
+    _check_rollback_target(target)
