@@ -12,6 +12,13 @@ from shipyard.preflight.findings import finding, mask
 from shipyard.preflight.secrets import judge, scan_text_line
 
 ALLOWLIST_PRAGMA = "pragma: allowlist secret"
+# The instructions BuildKit's Dockerfile frontend accepts. Its parser reads
+# any word as a keyword and only the build rejects an unknown one.
+KNOWN_INSTRUCTIONS = frozenset({
+    "ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM",
+    "HEALTHCHECK", "LABEL", "MAINTAINER", "ONBUILD", "RUN", "SHELL",
+    "STOPSIGNAL", "USER", "VOLUME", "WORKDIR",
+})
 PAIR_INSTRUCTIONS = ("ENV", "LABEL")
 
 
@@ -28,6 +35,18 @@ def check(path, text, *, build_args, platform, require_digest, rules):
                 "dockerfile-invalid", path, 1, f"Dockerfile does not parse: {error}"
             )
         ]
+    unknown = [item for item in instructions if item.keyword not in KNOWN_INSTRUCTIONS]
+    if unknown:
+        first = unknown[0]
+        return [
+            finding(
+                "dockerfile-invalid", path, first.start_line,
+                f"unknown instruction {first.keyword}; BuildKit rejects it at "
+                "build time",
+            )
+        ]  # fmt: skip
+    if not any(item.keyword == "FROM" for item in instructions):
+        return [finding("dockerfile-invalid", path, 1, "no FROM instruction")]
     findings = []
     if rules & base_images.RULE_IDS:
         findings += base_images.check(

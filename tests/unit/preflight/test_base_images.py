@@ -206,3 +206,18 @@ def test_invalid_reference_is_unresolved():
 def test_unparseable_dockerfile_is_reported():
     pairs, _ = dockerfile_findings("FROM alpine:3.20\nENV A=1 B\n")
     assert pairs == [("dockerfile-invalid", 1)]
+
+
+def test_unknown_instruction_is_reported_at_its_line():
+    pairs, _ = dockerfile_findings("FROM busybox:1.36.1\nRUNN echo hi\n")
+    assert pairs == [("dockerfile-invalid", 2)]
+
+
+def test_lowercase_known_instruction_passes():
+    pairs, _ = dockerfile_findings("from busybox:1.36.1\nrun echo hi\n")
+    assert pairs == []
+
+
+def test_dockerfile_without_from_is_reported():
+    pairs, _ = dockerfile_findings("RUN echo hi\n")
+    assert pairs == [("dockerfile-invalid", 1)]
