@@ -311,7 +311,9 @@ def _finish_all(sessions, manifest, result, started_at, started):
 
 def _print_outcomes(result, say):
     for outcome in result.outcomes:
-        detail = f": {outcome.detail}" if outcome.detail else ""
+        # Errors raised on a host already start with its name.
+        text = outcome.detail.removeprefix(f"{outcome.host}: ")
+        detail = f": {text}" if text else ""
         say(outcome.host, f"{outcome.state}{detail}")
 
 

@@ -9,7 +9,10 @@ from invoke import task
 
 from shipyard.tasks._common import settings, task_errors
 
-HOST_HELP = "host name from shipyard.hosts, or `all` for every host in deploy.order"
+HOST_HELP = (
+    "host name from shipyard.hosts, or `all` for every host in deploy.order "
+    "(default: primary)"
+)
 KEY_HELP = "accept and save an unknown SSH host key (a changed key is still rejected)"
 
 
