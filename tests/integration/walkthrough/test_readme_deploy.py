@@ -2,12 +2,10 @@
 
 import json
 import shutil
-import subprocess
 import urllib.request
 
 import pytest
 
-from tests.support.net import free_port
 from tests.support.project import REPO_ROOT, make_project
 
 pytestmark = pytest.mark.integration
@@ -16,29 +14,6 @@ pytestmark = pytest.mark.integration
 def fetch(url):
     with urllib.request.urlopen(url, timeout=5) as response:
         return response.read().decode().strip()
-
-
-@pytest.fixture
-def test_hosts(tmp_path, docker_engine):
-    folder = tmp_path / "hosts"
-    env = {
-        "SHIPYARD_TEST_HOSTS_DIR": str(folder),
-        "SHIPYARD_TEST_HOSTS_SSH_PORT": str(free_port("127.0.0.2")),
-        "SHIPYARD_TEST_HOSTS_APP_PORT": str(free_port()),
-    }
-    script = REPO_ROOT / "scripts" / "test-hosts"
-    import os
-
-    full_env = {**os.environ, **env}
-    subprocess.run([script, "start"], check=True, env=full_env, capture_output=True)
-    yield folder, int(env["SHIPYARD_TEST_HOSTS_APP_PORT"])
-    subprocess.run([script, "stop"], check=True, env=full_env, capture_output=True)
-    for name in ("primary", "backup"):
-        subprocess.run(
-            ["docker", "compose", "-p", f"finansecure-{name}", "down", "--timeout", "1"],
-            capture_output=True,
-            cwd=folder / name / "compose",
-        )
 
 
 def test_release_deploy_rollback_walkthrough(tmp_path, registry, test_hosts):
