@@ -16,7 +16,7 @@ as_root() {
 
 missing_commands() {
     local cmd
-    for cmd in dockerd docker-registry sshd busybox htpasswd ip git; do
+    for cmd in dockerd docker-registry sshd busybox htpasswd ip git shellcheck; do
         command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || echo "$cmd"
     done
 }
@@ -54,7 +54,7 @@ install_packages() {
     as_root apt-get update -qq
     as_root apt-get install -y -qq --no-install-recommends \
         docker.io docker-registry openssh-server openssh-client busybox-static \
-        apache2-utils iproute2 iptables git ca-certificates >/dev/null
+        apache2-utils iproute2 iptables git ca-certificates shellcheck >/dev/null
     as_root apt-get install -y -qq --no-install-recommends \
         docker-compose/trixie docker-buildx/trixie >/dev/null
     # The registry package starts its own service on :5000; shipyard runs its own.
@@ -67,7 +67,7 @@ start_dockerd() {
     log "starting dockerd (log: $DOCKERD_LOG)"
     as_root bash -c "nohup setsid dockerd >'$DOCKERD_LOG' 2>&1 </dev/null &"
     local i
-    for i in $(seq 1 60); do
+    for _ in $(seq 1 60); do
         docker info >/dev/null 2>&1 && return 0
         sleep 1
     done
