@@ -66,7 +66,6 @@ start_dockerd() {
     docker info >/dev/null 2>&1 && return 0
     log "starting dockerd (log: $DOCKERD_LOG)"
     as_root bash -c "nohup setsid dockerd >'$DOCKERD_LOG' 2>&1 </dev/null &"
-    local i
     for _ in $(seq 1 60); do
         docker info >/dev/null 2>&1 && return 0
         sleep 1
