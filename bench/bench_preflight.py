@@ -6,7 +6,8 @@ REPO comes from bench/preflight_repo.py. Both tools run as fresh
 subprocesses, so import time counts for both. Preflight runs without the
 checks that call docker or AWS (compose-invalid, aws-credentials).
 Prints min/median/max seconds, the ratio of the medians (preflight over
-detect-secrets) and whether preflight found every planted secret.
+detect-secrets) and how many planted secrets each tool found, by file and
+line.
 """
 
 import argparse
@@ -64,17 +65,25 @@ def main(argv=None):
         )
         preflight_times.append(elapsed)
         findings = json.loads(output)
-        scan_times.append(timed([detect_secrets, "scan"], repo)[0])
+        elapsed, scan_output = timed([detect_secrets, "scan"], repo)
+        scan_times.append(elapsed)
 
     found = {(file, line) for _, file, line in findings}
     missed = [p for p in planted if (p["file"], p["line"]) not in found
               and (p["file"], 0) not in found]  # fmt: skip
+    scanned = {(file, entry["line_number"])
+               for file, entries in json.loads(scan_output)["results"].items()
+               for entry in entries}  # fmt: skip
+    scan_missed = [p for p in planted if (p["file"], p["line"]) not in scanned]
     ratio = statistics.median(preflight_times) / statistics.median(scan_times)
     print(summary("preflight run()", preflight_times))
     print(summary("detect-secrets", scan_times))
     print(f"ratio (median preflight / median detect-secrets): {ratio:.2f}")
-    print(f"planted secrets found: {len(planted) - len(missed)}/{len(planted)}"
+    print(f"planted secrets found by preflight: {len(planted) - len(missed)}/{len(planted)}"
           + (f"; missed {missed}" if missed else ""))  # fmt: skip
+    print(f"planted secrets found by detect-secrets: "
+          f"{len(planted) - len(scan_missed)}/{len(planted)}"
+          + (f"; missed {[p['kind'] for p in scan_missed]}" if scan_missed else ""))  # fmt: skip
 
 
 if __name__ == "__main__":
