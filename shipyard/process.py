@@ -129,7 +129,8 @@ def stream(argv, *, log_path, on_line=None, env=None, cwd=None, timeout=None):
         timer = threading.Timer(timeout, kill)
         timer.start()
     try:
-        with open(log_path, "w") as output:
+        # Line buffering lets `tail -f` on a build log follow the build.
+        with open(log_path, "w", buffering=1) as output:
             for line in child.stdout:
                 line = mask(line)
                 output.write(line)
