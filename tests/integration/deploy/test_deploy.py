@@ -156,3 +156,22 @@ def test_prompting_command_fails_fast(project):
         assert path == "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
     finally:
         connection.close()
+
+
+def test_rollback_logs_in_afresh_to_pull(project, releases):
+    import subprocess
+
+    deploy(project, releases["v1"])
+    deploy(project, releases["v2"])
+    project.down()
+    for image in releases["v1"]["images"].values():
+        subprocess.run(
+            ["docker", "image", "rm", "--force", image["reference"]],
+            capture_output=True,
+            check=False,
+        )
+
+    deployer.rollback(project.settings(), "primary", None, deployer.Options(), say=quiet)
+
+    assert project.current("primary") == releases["v1"]["release_id"]
+    assert_runs(project, "primary", releases["v1"])
