@@ -2,7 +2,7 @@
 
 Invoke loads `invoke.yaml`, merges it into the collection defaults, casts
 `INVOKE_*` variables and parses option values before shipyard's own code
-sees them, and lets those failures out as tracebacks. `install()` puts a
+runs, and lets those failures out as tracebacks. `install()` puts a
 `sys.excepthook` in place that turns exactly those failures into one
 `error:` line and exit code 2. Every other exception keeps its traceback,
 and `SHIPYARD_DEBUG=1` keeps it for these too.

@@ -1,6 +1,6 @@
 """The embedded default registry: a local OCI registry shipyard starts itself.
 
-With no ECR settings, images go to `127.0.0.1:<port>`. When nothing answers
+With no ECR settings, images go to `127.0.0.1:<port>`. When nothing responds
 there, shipyard starts the `registry:2` image if the engine has it, else the
 `docker-registry` binary (Debian's package of the CNCF distribution
 registry), with its data under `registry.data_dir`.
@@ -36,7 +36,7 @@ http:
 
 
 def ensure_running(settings):
-    """Start the embedded registry unless something already answers on its port.
+    """Start the embedded registry unless something already responds on its port.
 
     Returns True when this call started it. Registries that are not the
     embedded default are only checked, never started.
@@ -53,15 +53,15 @@ def ensure_running(settings):
         # NOTE: the test stack has no registry:2 image (nothing can be pulled
         # there), so only the binary path runs in the test suite.
         _start_container(settings)
-        how = f"the {REGISTRY_IMAGE} image"
+        started_from = f"the {REGISTRY_IMAGE} image"
     else:
         _start_binary(settings)
-        how = "the docker-registry binary"
+        started_from = "the docker-registry binary"
     _wait(registry.address)
     log.info(
         "started the embedded registry at %s (%s, data in %s)",
         registry.address,
-        how,
+        started_from,
         registry.data_dir,
     )
     return True
@@ -138,6 +138,6 @@ def _wait(address):
             return
         time.sleep(0.2)
     raise RegistryError(
-        f"the embedded registry did not answer at {address} within "
+        f"the embedded registry did not respond at {address} within "
         f"{START_TIMEOUT} s; see its log in shipyard.registry.data_dir"
     )

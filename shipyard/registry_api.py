@@ -48,7 +48,7 @@ class RegistryClient:
         self._session = None
 
     def reachable(self):
-        """Return True when anything answers HTTP on `/v2/`, with or without auth."""
+        """Return True when anything responds to HTTP on `/v2/`, with or without auth."""
         try:
             self._send_once("GET", "/v2/", {})
         except RegistryError:
@@ -56,7 +56,7 @@ class RegistryClient:
         return True
 
     def ping(self):
-        """Check the registry answers and accepts the credentials."""
+        """Check that the registry responds and accepts the credentials."""
         response = self._request("GET", "/v2/")
         if response.status_code != 200:
             raise RegistryError(
@@ -144,7 +144,7 @@ class RegistryClient:
         return response
 
     def _send(self, method, path, headers, data=None):
-        """Send one request, retrying connection errors and 5xx answers.
+        """Send one request, retrying connection errors and 5xx responses.
 
         Up to `ATTEMPTS` tries with a short growing pause, so a registry
         that blips once does not fail a release, and a dead one fails
@@ -192,7 +192,7 @@ class RegistryClient:
             ) from None
 
     def _authorize(self, challenge):
-        """Fetch a Bearer token when the registry asks for one."""
+        """Fetch a Bearer token when the registry requests one."""
         import requests
 
         if not challenge.lower().startswith("bearer"):
