@@ -135,6 +135,11 @@ def image_id(reference):
     return join(["docker", "image", "inspect", "--format", "{{.Id}}", reference])
 
 
+def image_ids(references):
+    """Print the image id of each reference, one a line; fail if any is missing."""
+    return join(["docker", "image", "inspect", "--format", "{{.Id}}", *references])
+
+
 def remove_images(references):
     """Remove images, ignoring those still used by a container."""
     return join(["docker", "image", "rm", *references]) + " >/dev/null 2>&1 || true"

@@ -160,6 +160,9 @@ def _prepare_all(sessions, manifest, compose_text, environ, result):
             session.connect()
             session.take_lock("deploy", manifest["release_id"], manifest["commit_sha"])
             session.read_state()
+            if session.already_running(manifest, compose_text):
+                session.unchanged = True
+                continue
             session.login(manifest, environ)
             session.image_ids = session.pull(manifest)
             session.write_release(manifest, compose_text)
@@ -178,6 +181,12 @@ def _activate_in_order(sessions, manifest, compose_text, options, result, say):
     release_id = manifest["release_id"]
     switched = []
     for index, session in enumerate(sessions):
+        if session.unchanged:
+            result.outcomes[index] = Outcome(
+                session.name, DEPLOYED, f"{release_id} (unchanged)"
+            )
+            switched.append(index)
+            continue
         report = _activate_guarded(session, release_id, compose_text)
         if report is None:
             result.outcomes[index] = Outcome(

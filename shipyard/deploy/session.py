@@ -49,6 +49,7 @@ class HostSession:
         self.links = history.Links("", "")
         self.image_ids = {}
         self.release_written = ""
+        self.unchanged = False  # the host already runs this release, healthy
 
     @property
     def project(self):
@@ -108,6 +109,61 @@ class HostSession:
                 f"{self.name}: neither `docker compose` nor `docker-compose` works "
                 "on the host; install the compose plugin"
             )
+
+    def already_running(self, manifest, compose_text):
+        """Return True when the host runs `manifest`'s release as it would be deployed.
+
+        That is: `current` is this release, its compose file equals
+        `compose_text`, every released image is present, and every service
+        passes the health gate and HTTP checks right now. Such a deploy has
+        nothing to change, so it skips login, pull, rewrite and restart.
+        """
+        started = time.monotonic()
+        release_id = manifest["release_id"]
+        if self.links.current != release_id:
+            return False
+        try:
+            if self.release_compose(release_id) != compose_text:
+                return False
+        except DeployError:
+            return False
+        image_ids = self._present_image_ids(manifest)
+        if image_ids is None:
+            return False
+        expected = [
+            name
+            for name, service in compose_file.service_settings(compose_text).items()
+            if not service["profiles"]
+        ]
+        # The containers have run since the earlier deploy passed its gate,
+        # so no stable time is required here.
+        verdicts = health.judge_project(
+            self.containers(), expected, image_ids, 0, health.StabilityClock(), 0.0
+        )
+        if any(verdict.state != health.PASSED for verdict in verdicts):
+            return False
+        if self._http_problem():
+            return False
+        self.image_ids = image_ids
+        self.say(
+            self.name,
+            f"release {release_id} already runs and passes the health check; "
+            "nothing to change",
+            started,
+        )
+        return True
+
+    def _present_image_ids(self, manifest):
+        """Return service -> local image id for the release, or None if any is missing."""
+        images = sorted(self.released_images(manifest).items())
+        references = [image["reference"] for _service, image in images]
+        found = self.remote.run(
+            commands.image_ids(references), what="inspect images", check=False
+        )
+        ids = found.stdout.split()
+        if not found.ok or len(ids) != len(images):
+            return None
+        return {service: image_id for (service, _image), image_id in zip(images, ids)}
 
     # --- registry ---------------------------------------------------------
 

@@ -175,3 +175,58 @@ def test_rollback_logs_in_afresh_to_pull(project, releases):
 
     assert project.current("primary") == releases["v1"]["release_id"]
     assert_runs(project, "primary", releases["v1"])
+
+
+def _started_at(project, host):
+    import subprocess
+
+    label = f"label=com.docker.compose.project={project.projects[host]}"
+    ids = subprocess.run(
+        ["docker", "ps", "-q", "--filter", label],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()
+    return subprocess.run(
+        ["docker", "inspect", "--format", "{{.Id}} {{.State.StartedAt}}", *ids],
+        capture_output=True, text=True, check=True,
+    ).stdout.split("\n")
+
+
+def test_unchanged_release_restarts_nothing(project, releases):
+    deploy(project, releases["v1"])
+    before = _started_at(project, "primary")
+    lines = []
+
+    result = deployer.deploy(
+        project.settings(), "primary", releases["v1"], deployer.Options(),
+        say=lambda host, message, started=None: lines.append(message),
+    )
+
+    assert result.ok
+    assert any("nothing to change" in line for line in lines)
+    assert not any(line.startswith("pulled") for line in lines)
+    assert _started_at(project, "primary") == before
+    assert project.audit("primary")[-1]["outcome"] == "deployed"
+
+
+def test_unchanged_release_with_stopped_service_redeploys(project, releases):
+    import subprocess
+
+    deploy(project, releases["v1"])
+    label = f"label=com.docker.compose.service=web"
+    ids = subprocess.run(
+        ["docker", "ps", "-q", "--filter", label, "--filter",
+         f"label=com.docker.compose.project={project.projects['primary']}"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()
+    subprocess.run(["docker", "stop", "-t", "1", *ids], check=True, capture_output=True)
+    lines = []
+
+    result = deployer.deploy(
+        project.settings(), "primary", releases["v1"], deployer.Options(),
+        say=lambda host, message, started=None: lines.append(message),
+    )
+
+    assert result.ok
+    assert not any("nothing to change" in line for line in lines)
+    assert project.containers("primary")["web"][0] == "running"
+    assert_runs(project, "primary", releases["v1"])
