@@ -310,7 +310,7 @@ def _finish_all(sessions, manifest, result, started_at, started):
                 session.record(
                     manifest, outcome.state, started_at, time.monotonic() - started
                 )
-                if outcome.state == DEPLOYED:
+                if outcome.state == DEPLOYED and not session.unchanged:
                     session.prune()
         except DeployError as error:
             session.say(session.name, f"could not write the audit log: {error}")
