@@ -37,11 +37,16 @@ class BuildResult:
 
 
 def labels(settings, release):
-    """Return the OCI labels every image gets."""
+    """Return the OCI labels every image gets.
+
+    `created` is the commit's time, not the build's: with every label fixed
+    by the commit, a rebuild of one commit from cache gives the same image
+    id and digest, so a repeated release pushes and deploys nothing new.
+    """
     return {
         "org.opencontainers.image.revision": release.commit_sha,
         "org.opencontainers.image.source": settings.source_url,
-        "org.opencontainers.image.created": release.created_at,
+        "org.opencontainers.image.created": release.commit_time or release.created_at,
         "org.opencontainers.image.version": release.tags[0],
     }
 

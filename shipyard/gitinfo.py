@@ -1,6 +1,7 @@
 """What git says about the release: commit, branch, and a dirty tree."""
 
 import os
+from datetime import datetime, timezone
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ class GitState:
     branch: str
     dirty_paths: tuple
     remote_url: str
+    commit_time: str = ""  # committer date, ISO 8601 UTC with a "Z" suffix
 
     @property
     def dirty(self):
@@ -45,7 +47,16 @@ def read(path, environ=None):
     remote = process.run(
         ["git", "-C", path, "config", "--get", "remote.origin.url"], check=False
     ).stdout.strip()
-    return GitState(top, commit, branch, dirty, _public_url(remote))
+    seconds = _git(path, "show", "-s", "--format=%ct", "HEAD")
+    commit_time = datetime.fromtimestamp(int(seconds), timezone.utc)
+    return GitState(
+        top,
+        commit,
+        branch,
+        dirty,
+        _public_url(remote),
+        commit_time.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
 
 
 def _no_commit(path):

@@ -54,21 +54,32 @@ def preflight(settings, only=(), skip=(), build_args=None, output=True):
     return PhaseResult("preflight", detail=f"{len(report.warnings)} warning(s)")
 
 
-def scan_images(settings, release, services):
+def scan_images(settings, release, results):
     """Scan each built image's layers for secrets; raise `PreflightFailed` on findings.
 
+    Returns `(scanned, reused)`: an image whose id (a hash of its content)
+    already passed a scan by this shipyard version is not scanned again.
     Skipped when `image-secret` is in `preflight.skip`.
     """
+    from shipyard import __version__
     from shipyard import preflight as checks
     from shipyard.preflight.image_scan import scan_image
 
     if "image-secret" in settings.preflight["skip"]:
-        return 0
-    references = [f"{settings.image_name(s)}:{release.tags[0]}" for s in services]
+        return 0, 0
+    clean = _clean_scans(settings)
+    todo = [result for result in results if clean.get(result.image_id) != __version__]
+    references = [
+        f"{settings.image_name(settings.service(result.service))}:{release.tags[0]}"
+        for result in todo
+    ]
     report = checks.Report(checks=["image-secret"])
     with ThreadPoolExecutor(max_workers=max(1, len(references))) as pool:
-        for findings in pool.map(scan_image, references):
+        for result, findings in zip(todo, pool.map(scan_image, references)):
             report.add(findings)
+            if not findings:
+                clean[result.image_id] = __version__
+    state.save(settings, "image-scans", clean)
     if report.findings or report.warnings:
         checks.render(report)
     if report.failed:
@@ -76,7 +87,15 @@ def scan_images(settings, release, services):
             f"image scan found {len(report.findings)} secret(s) in built images; "
             "keep them out of the build context (.dockerignore) and rebuild"
         )
-    return len(services)
+    return len(todo), len(results) - len(todo)
+
+
+def _clean_scans(settings):
+    """Return image id -> shipyard version of the scans that found nothing."""
+    try:
+        return state.load(settings, "image-scans", needed_by="build")
+    except StateError:
+        return {}
 
 
 def registry_login(settings):
@@ -95,7 +114,7 @@ def build(settings, allow_dirty=False, no_cache=False, reporter=None):
         results = builder.build_all(
             settings, release, settings.services, shown, no_cache=no_cache
         )
-    scanned = scan_images(settings, release, settings.services)
+    scanned, reused = scan_images(settings, release, results)
     images = {
         result.service: {
             "image_id": result.image_id,
@@ -112,7 +131,8 @@ def build(settings, allow_dirty=False, no_cache=False, reporter=None):
     return PhaseResult(
         "build",
         detail=f"{len(results)} images, {cached}/{steps} steps cached, "
-        f"{scanned} scanned for secrets",
+        f"{scanned} scanned for secrets"
+        + (f", {reused} unchanged since a clean scan" if reused else ""),
         data={"release": release, "images": images},
     )
 

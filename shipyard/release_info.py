@@ -16,6 +16,7 @@ class ReleaseInfo:
     created_at: str  # ISO 8601, UTC, second precision, "Z" suffix
     tags: tuple
     release_id: str
+    commit_time: str = ""  # committer date of the commit, ISO 8601 UTC
 
     def to_dict(self):
         return {**asdict(self), "tags": list(self.tags)}
@@ -51,6 +52,7 @@ def create(settings, allow_dirty=False, now=None, environ=None):
         created_at=moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
         tags=tuple(release_tags),
         release_id=f"{tags.timestamp_tag(moment)}-{short_sha}{suffix}",
+        commit_time=state.commit_time,
     )
 
 

@@ -81,7 +81,9 @@ def test_images_carry_oci_labels(tmp_path, registry):
     labels = json.loads(inspected.stdout)
     assert labels["org.opencontainers.image.revision"] == commit
     assert labels["org.opencontainers.image.source"] == "https://git.example/fin"
+    committed = project.git("show", "-s", "--format=%cI", "HEAD")
     assert labels["org.opencontainers.image.created"].endswith("Z")
+    assert labels["org.opencontainers.image.created"][:10] == committed[:10]
 
 
 def test_broken_dockerfile_names_service(tmp_path, registry):
@@ -358,3 +360,19 @@ def test_secret_in_image_stops_release(tmp_path, registry):
     assert "deploy_key" in result.stdout
     assert "==> push" not in result.stdout
     assert not project.manifest_path.exists()
+
+
+def test_rebuilt_commit_keeps_digest_and_scan(tmp_path, registry):
+    project = make_project(tmp_path, registry.address)
+    first = project.inv("release", "--skip-preflight")
+    first_images = json.loads(project.manifest_path.read_text())["images"]
+
+    second = project.inv("release", "--skip-preflight")
+    second_images = json.loads(project.manifest_path.read_text())["images"]
+
+    assert first.returncode == 0, first.stderr
+    assert "3 scanned for secrets" in first.stdout
+    assert second.returncode == 0, second.stderr
+    assert "0 scanned for secrets, 3 unchanged since a clean scan" in second.stdout
+    for name, image in first_images.items():
+        assert second_images[name]["digest"] == image["digest"], name
