@@ -199,6 +199,33 @@ class Settings:
         return f"{self.registry.address}/{service.repository}"
 
 
+ENV_PREFIX = "INVOKE_SHIPYARD_"
+
+
+def check_environment(environ):
+    """Raise `ConfigError` for an `INVOKE_SHIPYARD_*` variable that names no setting.
+
+    Invoke maps such a variable onto an existing key and silently ignores
+    one that matches none, so a typo would go unnoticed.
+    """
+    known = {ENV_PREFIX + "_".join(path).upper() for path in _key_paths(DEFAULTS)}
+    for name in sorted(environ):
+        if name.startswith(ENV_PREFIX) and name not in known:
+            raise ConfigError(
+                f"{name}: no shipyard setting has this name; check the spelling "
+                "(INVOKE_SHIPYARD_<SECTION>_<KEY>, for example "
+                "INVOKE_SHIPYARD_REGISTRY_PORT) or unset it"
+            )
+
+
+def _key_paths(mapping, prefix=()):
+    for key, value in mapping.items():
+        path = (*prefix, key)
+        yield path
+        if isinstance(value, dict):
+            yield from _key_paths(value, path)
+
+
 def load(mapping, root=None, environ=None):
     """Validate the merged `shipyard` config mapping and return `Settings`."""
     environ = os.environ if environ is None else environ

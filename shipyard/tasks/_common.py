@@ -14,6 +14,7 @@ from shipyard.errors import ShipyardError
 
 def settings(c):
     """Return validated `Settings` from the Invoke context's config."""
+    config.check_environment(os.environ)
     return config.load(c.config.get("shipyard", {}), root=os.getcwd())
 
 

@@ -152,3 +152,19 @@ def test_ecr_address_override_strips_scheme():
 )
 def test_invalid_config_names_key(data, environ, expected):
     assert expected in error_of(data, environ)
+
+
+def test_known_environment_variables_pass():
+    config.check_environment({
+        "INVOKE_SHIPYARD_REGISTRY_PORT": "5001",
+        "INVOKE_SHIPYARD_OUTPUT_DIR": "out",
+        "INVOKE_SHIPYARD_DEPLOY_HEALTH_TIMEOUT": "30",
+        "INVOKE_RUN_ECHO": "1",
+    })
+
+
+def test_unknown_environment_variable_named():
+    with pytest.raises(ConfigError) as caught:
+        config.check_environment({"INVOKE_SHIPYARD_REGISTRY_PROT": "5001"})
+
+    assert str(caught.value).startswith("INVOKE_SHIPYARD_REGISTRY_PROT: no shipyard setting")
