@@ -147,5 +147,10 @@ def _failure_message(name, lines, code, log_path, settings):
         if found:
             step = f" at step [{found.group(1)}] {found.group(2)}"
     errors = [ERROR.match(line).group(1) for line in lines if ERROR.match(line)]
-    reason = errors[-1] if errors else (lines[-1] if lines else f"exit {code}")
+    if errors:
+        reason = errors[-1]
+    elif lines:
+        reason = lines[-1]
+    else:
+        reason = f"exit {code}"
     return f"build of service {name} failed{step}: {reason.strip()} (log: {log_path})"

@@ -37,7 +37,7 @@ def docker_env(settings):
 
 
 def check(settings):
-    """Raise `DockerUnavailable` unless the engine and buildx answer."""
+    """Raise `DockerUnavailable` unless the engine and buildx respond."""
     result = process.run(
         ["docker", "version", "--format", "{{.Server.Version}}"],
         env=docker_env(settings),

@@ -1,4 +1,4 @@
-"""What git says about the release: commit, branch, and a dirty tree."""
+"""What git records about the release: commit, branch, and a dirty tree."""
 
 import os
 from datetime import datetime, timezone

@@ -158,7 +158,7 @@ def push(settings):
 
 
 def verify(settings):
-    """Check the registry holds every pushed image under every tag."""
+    """Check that the registry has every pushed image under every tag."""
     pushed = state.load(settings, "push", needed_by="verify")
     state.clear(settings, "verify")
     verified, requests = verifier.verify_all(settings, pushed["images"])

@@ -21,7 +21,7 @@ _secrets: set[str] = set()
 def register_secret(value):
     """Mask `value` in every log line and error message from now on.
 
-    In GitHub Actions the runner is told as well (`::add-mask::`), so it
+    In GitHub Actions the runner gets it as well (`::add-mask::`), so it
     hides the value in anything a later step prints.
     """
     if not value or len(value) < 4 or value in _secrets:

@@ -1,4 +1,4 @@
-"""The verify phase: the registry holds every image under every tag.
+"""The verify phase: the registry has every image under every tag.
 
 Checks each tag through the registry HTTP API: present, resolving to the
 digest the push reported, compressed size above zero and within the

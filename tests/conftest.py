@@ -71,7 +71,7 @@ def auth_registry(tmp_path, docker_engine):
 
 @pytest.fixture
 def moto(tmp_path):
-    """moto's server answering the ECR and STS APIs on a loopback port."""
+    """moto's server serving the ECR and STS APIs on a loopback port."""
     from tests.support.moto_server import MotoServer
 
     server = MotoServer(tmp_path / "moto").start()

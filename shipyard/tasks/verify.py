@@ -1,4 +1,4 @@
-"""Task `verify`: the registry holds what the push reported."""
+"""Task `verify`: the registry has what the push reported."""
 
 import dataclasses
 
@@ -16,7 +16,7 @@ from shipyard.tasks._common import announce, settings, task_errors
 )
 @task_errors
 def verify(c, fail_on=None):
-    """Check the registry holds every image under every tag, with one digest.
+    """Check that the registry has every image under every tag, with one digest.
 
     Also checks the compressed size is above zero and within the service's
     max_size_mb, and, for ECR, that DescribeImages agrees and that the scan

@@ -4,20 +4,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from shipyard.local_registry import CONFIG_TEMPLATE
 from tests.support.net import free_port, wait_for_port
-
-CONFIG = """\
-version: 0.1
-log:
-  level: warn
-storage:
-  filesystem:
-    rootdirectory: {data}
-  delete:
-    enabled: true
-http:
-  addr: 127.0.0.1:{port}
-"""
 
 AUTH = """\
 auth:
@@ -43,7 +31,7 @@ class Registry:
         if not binary:
             raise RuntimeError("docker-registry not installed; run scripts/stack.sh")
         self.folder.mkdir(parents=True, exist_ok=True)
-        text = CONFIG.format(data=self.folder / "data", port=self.port)
+        text = CONFIG_TEMPLATE.format(data=self.folder / "data", port=self.port)
         if self.username:
             htpasswd = self.folder / "htpasswd"
             made = subprocess.run(
